@@ -1,0 +1,63 @@
+package dev.lightrun.runner;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A run in progress, returned at once by {@link Runner#start(RunSpec)}. All methods are thread-safe. The first of
+ * exit, cancel, stop and timeout decides the final status; later ones are no-ops that return false.
+ */
+public interface Execution {
+
+    String runId();
+
+    /** Kills the container now. Returns false when the run had already ended or been ended by something else. */
+    boolean cancel();
+
+    /**
+     * Sends {@code signal} (e.g. {@code SIGTERM}) and kills the container when it has not exited after {@code grace}.
+     * The run ends {@link RunStatus#CANCELLED} with error {@link ErrorCode#STOPPED}. Returns false when it had
+     * already ended.
+     */
+    boolean stop(String signal, Duration grace);
+
+    /**
+     * Freezes every process of the container. The timeout keeps running while paused.
+     *
+     * @throws RunnerException {@link ErrorCode#CONFLICT} when not running or already paused
+     */
+    void pause();
+
+    /**
+     * Thaws a paused container.
+     *
+     * @throws RunnerException {@link ErrorCode#CONFLICT} when it is not paused
+     */
+    void resume();
+
+    boolean isPaused();
+
+    /** Completes once the run has ended and its container is removed; never completes exceptionally. */
+    CompletableFuture<RunResult> result();
+
+    /** Blocks until the run has ended. */
+    default RunResult await() throws InterruptedException {
+        try {
+            return result().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("result futures never fail", e);
+        }
+    }
+
+    /** Blocks up to {@code timeout}; empty when the run is still going. */
+    default Optional<RunResult> await(Duration timeout) throws InterruptedException {
+        try {
+            return Optional.of(result().get(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS));
+        } catch (java.util.concurrent.TimeoutException e) {
+            return Optional.empty();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("result futures never fail", e);
+        }
+    }
+}

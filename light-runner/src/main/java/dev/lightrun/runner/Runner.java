@@ -1,0 +1,44 @@
+package dev.lightrun.runner;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Runs containers. The SDK's one seam: Docker today ({@code dev.lightrun.runner.docker.DockerRunner}), Kubernetes
+ * later. Implementations are thread-safe; many runs may go at once.
+ */
+public interface Runner extends AutoCloseable {
+
+    /**
+     * Starts a run and returns at once. Failures of the run itself (image missing, daemon gone, non-zero exit) are
+     * reported in its {@link RunResult}, not thrown.
+     */
+    Execution start(RunSpec spec);
+
+    /** Starts a run and waits for its result. */
+    default RunResult run(RunSpec spec) throws InterruptedException {
+        return start(spec).await();
+    }
+
+    /** What the engine says about itself; throws {@link ErrorCode#DAEMON_UNREACHABLE} when it does not answer. */
+    EngineInfo info();
+
+    /** Creates a labelled network (for runs that should reach each other). */
+    NetworkInfo createNetwork(NetworkSpec spec);
+
+    /** Networks created by light-runner (labelled as ours), including its default isolated one. */
+    List<NetworkInfo> listNetworks();
+
+    /** Removes a network we created; {@link ErrorCode#NOT_FOUND} if absent, {@link ErrorCode#CONFLICT} while in use. */
+    void removeNetwork(String name);
+
+    /**
+     * Removes everything labelled as ours that no live execution of this runner tracks and that is older than
+     * {@code olderThan}: containers, networks with no container attached (never the default one), and cached build
+     * images no container uses.
+     */
+    ReapReport reapOrphans(Duration olderThan);
+
+    @Override
+    void close();
+}

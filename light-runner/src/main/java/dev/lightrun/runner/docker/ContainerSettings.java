@@ -1,0 +1,117 @@
+package dev.lightrun.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.TmpfsOptions;
+import com.github.dockerjava.api.model.VolumeOptions;
+import dev.lightrun.runner.ErrorCode;
+import dev.lightrun.runner.Limits;
+import dev.lightrun.runner.RunSpec;
+import dev.lightrun.runner.RunnerException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Turns a {@link RunSpec} into the Engine's create-container request: command, limits, hardening, network. */
+final class ContainerSettings {
+    /** Docker's own log copy only serves recovery; bound it so a log flood cannot fill the daemon's disk. */
+    private static final Map<String, String> LOG_OPTIONS = Map.of("max-size", "20m", "max-file", "2");
+    private static final long TMP_BYTES = 64L * 1024 * 1024;
+
+    private ContainerSettings() {
+    }
+
+    static String containerName(String runId) {
+        return "lightrun-" + runId;
+    }
+
+    static CreateContainerCmd createCommand(DockerClient docker, RunSpec spec, String image, String primaryNetwork) {
+        CreateContainerCmd cmd = docker.createContainerCmd(image)
+                .withName(containerName(spec.runId()))
+                .withLabels(Labels.of(spec.labels(), Labels.KIND_RUN, spec.runId()))
+                .withWorkingDir(spec.workdir())
+                .withEnv(spec.env().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
+                .withAttachStdin(false)
+                .withAttachStdout(false)
+                .withAttachStderr(false)
+                .withTty(false)
+                .withHostConfig(hostConfig(spec, primaryNetwork));
+        List<String> command = command(spec);
+        if (command != null) {
+            cmd.withEntrypoint(command);
+        }
+        if (spec.limits().user() != null) {
+            cmd.withUser(spec.limits().user());
+        }
+        return cmd;
+    }
+
+    /**
+     * The container's entrypoint: {@code sh -c <entrypoint>}. With stdin, a wrapper opens the uploaded stdin file as
+     * fd 0, deletes it, then runs the entrypoint, so the input reaches the workload with a proper end-of-file (an
+     * attached stdin stream cannot be half-closed through the Engine API's hijacked connection).
+     */
+    static List<String> command(RunSpec spec) {
+        if (spec.entrypoint() == null) {
+            return null;
+        }
+        if (spec.stdin() == null) {
+            return List.of("sh", "-c", spec.entrypoint());
+        }
+        String stdinPath = spec.workdir() + "/" + FilesTar.STDIN_FILE;
+        return List.of("sh", "-c", "{ rm -f \"$2\" 2>/dev/null; exec sh -c \"$1\"; } < \"$2\"", "light-run",
+                spec.entrypoint(), stdinPath);
+    }
+
+    private static HostConfig hostConfig(RunSpec spec, String primaryNetwork) {
+        Limits limits = spec.limits();
+        HostConfig host = HostConfig.newHostConfig()
+                .withMemory(limits.memoryBytes())
+                .withMemorySwap(limits.memoryBytes())
+                .withNanoCPUs(limits.nanoCpus())
+                .withPidsLimit(limits.pids())
+                .withPrivileged(false)
+                .withReadonlyRootfs(limits.readOnlyRootfs())
+                .withNetworkMode(primaryNetwork)
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, LOG_OPTIONS))
+                .withCapDrop(capabilities(spec.hardening().capDrop(), "capDrop"))
+                .withCapAdd(capabilities(spec.hardening().capAdd(), "capAdd"));
+        if (spec.hardening().noNewPrivileges()) {
+            host.withSecurityOpts(List.of("no-new-privileges"));
+        }
+        if (spec.runtime() != null) {
+            host.withRuntime(spec.runtime());
+        }
+        if (limits.readOnlyRootfs()) {
+            // The root stays read-only; the workdir is a labelled anonymous volume (removed with the container) so
+            // the uploaded files and the workload's output have a place, and /tmp is a small tmpfs.
+            List<Mount> mounts = new ArrayList<>();
+            mounts.add(new Mount().withType(MountType.VOLUME).withTarget(spec.workdir())
+                    .withVolumeOptions(new VolumeOptions().withLabels(Labels.of(Map.of(), Labels.KIND_RUN, spec.runId()))));
+            if (!spec.workdir().equals("/tmp")) {
+                mounts.add(new Mount().withType(MountType.TMPFS).withTarget("/tmp")
+                        .withTmpfsOptions(new TmpfsOptions().withSizeBytes(TMP_BYTES).withMode(01777)));
+            }
+            host.withMounts(mounts);
+        }
+        return host;
+    }
+
+    private static Capability[] capabilities(Iterable<String> names, String field) {
+        List<Capability> caps = new ArrayList<>();
+        for (String name : names) {
+            try {
+                caps.add(Capability.valueOf(name));
+            } catch (IllegalArgumentException e) {
+                throw new RunnerException(ErrorCode.INVALID_REQUEST, field + ": unknown capability " + name, e);
+            }
+        }
+        return caps.toArray(Capability[]::new);
+    }
+}

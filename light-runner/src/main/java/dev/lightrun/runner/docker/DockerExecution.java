@@ -1,0 +1,563 @@
+package dev.lightrun.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.WaitContainerResultCallback;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.StreamType;
+import dev.lightrun.runner.ErrorCode;
+import dev.lightrun.runner.Execution;
+import dev.lightrun.runner.ExtractPolicy;
+import dev.lightrun.runner.ExtractedEntry;
+import dev.lightrun.runner.Extraction;
+import dev.lightrun.runner.LogStream;
+import dev.lightrun.runner.NetworkChoice;
+import dev.lightrun.runner.RunError;
+import dev.lightrun.runner.RunResult;
+import dev.lightrun.runner.RunSpec;
+import dev.lightrun.runner.RunStatus;
+import dev.lightrun.runner.RunnerException;
+import dev.lightrun.runner.SkippedEntry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * One run on Docker: create -> upload files -> start -> follow logs + wait -> extract -> remove, on its own virtual
+ * thread, with the fewest Engine API calls. Control calls (cancel, stop, pause, resume) may come from any thread; the
+ * first of exit, cancel, stop and timeout to claim {@link #outcome} decides the final status.
+ */
+final class DockerExecution implements Execution {
+    private static final Logger log = LoggerFactory.getLogger(DockerExecution.class);
+    private static final Duration LOG_DRAIN_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
+
+    /** Who ended the run. Claimed once, by compare-and-set from NONE. */
+    private enum Outcome { NONE, EXITED, CANCELLED, TIMED_OUT, STOPPED }
+
+    private final DockerClient docker;
+    private final RunSpec spec;
+    private final DockerRunner.Context context;
+    private final AtomicReference<Outcome> outcome = new AtomicReference<>(Outcome.NONE);
+    private final CompletableFuture<RunResult> result = new CompletableFuture<>();
+    private final ReentrantLock controlLock = new ReentrantLock();
+    private final TailBuffer stdout;
+    private final TailBuffer stderr;
+    private final Map<String, Duration> timings = new LinkedHashMap<>();
+    private volatile String containerId;
+    private volatile boolean started;
+    private volatile boolean paused;
+    private volatile String stopDescription;
+    private volatile ScheduledFuture<?> timeoutTask;
+
+    DockerExecution(DockerClient docker, RunSpec spec, DockerRunner.Context context) {
+        this.docker = docker;
+        this.spec = spec;
+        this.context = context;
+        this.stdout = new TailBuffer(spec.logCapBytes());
+        this.stderr = new TailBuffer(spec.logCapBytes());
+    }
+
+    @Override
+    public String runId() {
+        return spec.runId();
+    }
+
+    @Override
+    public CompletableFuture<RunResult> result() {
+        return result;
+    }
+
+    @Override
+    public boolean isPaused() {
+        return paused;
+    }
+
+    // ---------------------------------------------------------------- lifecycle (the run's own thread)
+
+    void run() {
+        Instant startedAt = null;
+        Instant exitedAt = null;
+        Integer exitCode = null;
+        boolean oomKilled = false;
+        RunError error = null;
+        ExtractOutcome extracted = ExtractOutcome.NOTHING;
+        try {
+            String image = timed("image", this::resolveImage);
+            if (!claimable()) {
+                return;
+            }
+            containerId = timed("create", () -> create(image));
+            if (FilesTar.needed(spec)) {
+                timed("upload", this::upload);
+            }
+            connectExtraNetworks();
+            if (!claimable()) {
+                return;
+            }
+            LogFollower logs = attachLogs();
+            timed("start", () -> {
+                docker.startContainerCmd(containerId).exec();
+                return null;
+            });
+            startedAt = Instant.now();
+            started = true;
+            if (outcome.get() != Outcome.NONE) {
+                // A cancel or stop arrived while we were starting; its kill may have missed a not-yet-running container.
+                kill("KILL");
+            }
+            timeoutTask = context.scheduler().schedule(
+                    () -> Thread.ofVirtual().name("timeout-" + runId()).start(this::onTimeout),
+                    spec.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            long waitStarted = System.nanoTime();
+            exitCode = awaitExit();
+            exitedAt = Instant.now();
+            timings.put("run", Duration.ofNanos(System.nanoTime() - waitStarted));
+            timeoutTask.cancel(false);
+            outcome.compareAndSet(Outcome.NONE, Outcome.EXITED);
+            logs.drain();
+            // 137 is SIGKILL: only then can it have been the OOM killer, so only then pay for an inspect.
+            oomKilled = exitCode == 137 && outcome.get() == Outcome.EXITED && wasOomKilled();
+            if (shouldExtract(exitCode)) {
+                extracted = timed("extract", this::extract);
+            }
+        } catch (RunnerException e) {
+            error = e.toRunError();
+        } catch (RuntimeException e) {
+            error = DockerErrors.translate(e, "running " + runId(), ErrorCode.DOCKER_ERROR).toRunError();
+        } finally {
+            if (timeoutTask != null) {
+                timeoutTask.cancel(false);
+            }
+            remove();
+            Instant finishedAt = exitedAt != null ? exitedAt : Instant.now();
+            if (error == null && extracted.error != null) {
+                error = extracted.error;
+            }
+            result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
+            spec.logSink().close();
+        }
+    }
+
+    private String resolveImage() {
+        if (spec.buildSteps().isEmpty()) {
+            return spec.image();
+        }
+        return context.images().imageWithSteps(spec.image(), spec.buildSteps(), spec.buildTimeout());
+    }
+
+    /** False (and the run ends without a container) when a cancel or stop came before start. */
+    private boolean claimable() {
+        return outcome.get() == Outcome.NONE;
+    }
+
+    private String create(String image) {
+        String network = primaryNetwork();
+        try {
+            return ContainerSettings.createCommand(docker, spec, image, network).exec().getId();
+        } catch (NotFoundException e) {
+            String message = DockerErrors.daemonMessage(e);
+            if (message.contains("network")) {
+                if (spec.network() == NetworkChoice.isolated()) {
+                    // Our default network was removed behind our back: create it again, once.
+                    context.networks().defaultMissing();
+                    return ContainerSettings.createCommand(docker, spec, image, primaryNetwork()).exec().getId();
+                }
+                throw new RunnerException(ErrorCode.START_FAILED, "network " + network + " does not exist; create it first", e);
+            }
+            context.images().pull(image);
+            return ContainerSettings.createCommand(docker, spec, image, network).exec().getId();
+        } catch (ConflictException e) {
+            throw new RunnerException(ErrorCode.START_FAILED, "a container for run " + runId() + " already exists", e);
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "creating the container of run " + runId(), ErrorCode.START_FAILED);
+        }
+    }
+
+    private String primaryNetwork() {
+        return switch (spec.network()) {
+            case NetworkChoice.None none -> "none";
+            case NetworkChoice.Isolated isolated -> context.networks().ensureDefault();
+            case NetworkChoice.Named named -> named.primary();
+        };
+    }
+
+    private Void upload() {
+        try (InputStream tar = FilesTar.open(spec)) {
+            docker.copyArchiveToContainerCmd(containerId).withRemotePath("/").withTarInputStream(tar).exec();
+        } catch (IOException e) {
+            throw new RunnerException(ErrorCode.START_FAILED, "streaming the files of run " + runId() + " failed", e);
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "uploading the files of run " + runId(), ErrorCode.START_FAILED);
+        }
+        return null;
+    }
+
+    private void connectExtraNetworks() {
+        if (spec.network() instanceof NetworkChoice.Named named) {
+            for (String network : named.names().subList(1, named.names().size())) {
+                try {
+                    docker.connectToNetworkCmd().withContainerId(containerId).withNetworkId(network).exec();
+                } catch (NotFoundException e) {
+                    throw new RunnerException(ErrorCode.START_FAILED, "network " + network + " does not exist; create it first", e);
+                } catch (RuntimeException e) {
+                    throw DockerErrors.translate(e, "connecting run " + runId() + " to network " + network, ErrorCode.START_FAILED);
+                }
+            }
+        }
+    }
+
+    private int awaitExit() {
+        try {
+            return docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode();
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "waiting for run " + runId(), ErrorCode.DOCKER_ERROR);
+        }
+    }
+
+    private boolean wasOomKilled() {
+        try {
+            InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
+            return inspect.getState() != null && Boolean.TRUE.equals(inspect.getState().getOOMKilled());
+        } catch (RuntimeException e) {
+            log.warn("run {} - could not inspect the exited container for an OOM kill: {}", runId(), e.getMessage());
+            return false;
+        }
+    }
+
+    private boolean shouldExtract(int exitCode) {
+        Extraction extraction = spec.extraction();
+        if (extraction == null || extraction.paths().isEmpty()) {
+            return false;
+        }
+        return extraction.policy() == ExtractPolicy.ALWAYS || (exitCode == 0 && outcome.get() == Outcome.EXITED);
+    }
+
+    private ExtractOutcome extract() {
+        Extraction extraction = spec.extraction();
+        ArchiveExtractor extractor = new ArchiveExtractor(extraction.destination(), extraction.maxEntryBytes(),
+                extraction.maxTotalBytes());
+        List<String> missing = new ArrayList<>();
+        try {
+            for (String path : extraction.paths()) {
+                try (InputStream tar = docker.copyArchiveFromContainerCmd(containerId, path).exec()) {
+                    extractor.extract(tar);
+                } catch (NotFoundException e) {
+                    missing.add(path);
+                }
+            }
+        } catch (RunnerException e) {
+            deleteExtracted(extraction);
+            return new ExtractOutcome(List.of(), missing, extractor.skipped(), e.toRunError());
+        } catch (IOException e) {
+            deleteExtracted(extraction);
+            return new ExtractOutcome(List.of(), missing, extractor.skipped(),
+                    new RunError(ErrorCode.EXTRACTION_REFUSED, "extracting the files of run " + runId() + " failed: " + e));
+        } catch (RuntimeException e) {
+            deleteExtracted(extraction);
+            throw DockerErrors.translate(e, "extracting the files of run " + runId(), ErrorCode.DOCKER_ERROR);
+        }
+        return new ExtractOutcome(extractor.entries(), missing, extractor.skipped(), null);
+    }
+
+    /** A refused extraction leaves nothing half-written behind: every top-level name we write is ours to delete. */
+    private void deleteExtracted(Extraction extraction) {
+        for (String path : extraction.paths()) {
+            Path target = extraction.destination().resolve(path.substring(path.lastIndexOf('/') + 1));
+            if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (Stream<Path> tree = Files.walk(target)) {
+                for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                log.warn("run {} - could not delete partial extraction {}: {}", runId(), target, e.toString());
+            }
+        }
+    }
+
+    private void remove() {
+        String id = containerId;
+        if (id == null) {
+            return;
+        }
+        long startedNanos = System.nanoTime();
+        try {
+            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException alreadyGone) {
+            // Someone else removed it: the outcome is the same.
+        } catch (RuntimeException e) {
+            // Left for reapOrphans; the container carries our labels.
+            log.warn("run {} - could not remove container {}: {}", runId(), id, e.getMessage());
+        }
+        timings.put("remove", Duration.ofNanos(System.nanoTime() - startedNanos));
+    }
+
+    private RunResult buildResult(Instant startedAt, Instant finishedAt, Integer exitCode, boolean oomKilled,
+                                  RunError failure, ExtractOutcome extracted) {
+        Outcome ended = outcome.get();
+        RunStatus status;
+        RunError error = failure;
+        switch (ended) {
+            case TIMED_OUT -> {
+                status = RunStatus.TIMED_OUT;
+                error = new RunError(ErrorCode.TIMED_OUT, "run exceeded its timeout of " + describe(spec.timeout())
+                        + " and was killed");
+            }
+            case CANCELLED -> {
+                status = RunStatus.CANCELLED;
+                error = new RunError(ErrorCode.CANCELLED, "run was cancelled by request");
+            }
+            case STOPPED -> {
+                status = RunStatus.CANCELLED;
+                error = new RunError(ErrorCode.STOPPED, "run was stopped by request (" + stopDescription + ")");
+            }
+            default -> {
+                if (failure != null) {
+                    status = RunStatus.FAILED;
+                } else if (oomKilled) {
+                    status = RunStatus.FAILED;
+                    error = new RunError(ErrorCode.OOM_KILLED, "container was killed for exceeding its memory limit of "
+                            + spec.limits().memoryBytes() / (1024 * 1024) + " MiB");
+                } else if (exitCode != null && exitCode != 0) {
+                    status = RunStatus.FAILED;
+                    error = new RunError(ErrorCode.NONZERO_EXIT, "container exited with code " + exitCode);
+                } else {
+                    status = RunStatus.SUCCEEDED;
+                }
+            }
+        }
+        Duration duration = startedAt == null ? Duration.ZERO : Duration.between(startedAt, finishedAt);
+        return new RunResult(runId(), status, exitCode, ended == Outcome.TIMED_OUT, oomKilled, startedAt, finishedAt,
+                duration, stdout.text(), stderr.text(), stdout.truncated(), stderr.truncated(), extracted.entries,
+                extracted.missing, extracted.skipped, error, timings);
+    }
+
+    private static String describe(Duration duration) {
+        return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
+    }
+
+    private <T> T timed(String phase, java.util.function.Supplier<T> step) {
+        long startedNanos = System.nanoTime();
+        try {
+            return step.get();
+        } finally {
+            timings.put(phase, Duration.ofNanos(System.nanoTime() - startedNanos));
+        }
+    }
+
+    // ---------------------------------------------------------------- logs
+
+    /**
+     * Attaches to stdout/stderr before start, as {@code docker run} does: the stream carries every byte and ends only
+     * once the container's output is closed. (Following the logs endpoint instead races the end of the run on Engine
+     * 20.10 and can lose the last lines.)
+     */
+    private LogFollower attachLogs() {
+        LogFollower follower = new LogFollower();
+        try {
+            docker.attachContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(true)
+                    .exec(follower);
+            if (!follower.awaitStarted(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new RunnerException(ErrorCode.START_FAILED, "attaching to run " + runId() + " took longer than "
+                        + ATTACH_TIMEOUT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RunnerException(ErrorCode.START_FAILED, "interrupted while attaching to run " + runId(), e);
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "attaching to run " + runId(), ErrorCode.START_FAILED);
+        }
+        return follower;
+    }
+
+    /** Receives the multiplexed log stream and fans it out to the tail buffers and the caller's sink. */
+    private final class LogFollower extends ResultCallback.Adapter<Frame> {
+        private volatile boolean sinkFailed;
+
+        @Override
+        public void onNext(Frame frame) {
+            LogStream stream = frame.getStreamType() == StreamType.STDERR ? LogStream.STDERR : LogStream.STDOUT;
+            byte[] payload = frame.getPayload();
+            (stream == LogStream.STDERR ? stderr : stdout).append(payload);
+            if (!sinkFailed) {
+                try {
+                    spec.logSink().accept(stream, payload);
+                } catch (RuntimeException e) {
+                    sinkFailed = true;
+                    log.warn("run {} - log sink failed, no more output goes to it: {}", runId(), e.toString());
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            log.debug("run {} - log stream ended with {}", runId(), throwable.toString());
+            super.onError(throwable);
+        }
+
+        /** The stream ends on its own right after exit; bounded so a stuck stream cannot hold the result. */
+        void drain() {
+            try {
+                if (!awaitCompletion(LOG_DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("run {} - log stream still open {} after exit; closing it", runId(), LOG_DRAIN_TIMEOUT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                // A broken log stream costs us log lines, not the run's result.
+                log.debug("run {} - log stream failed: {}", runId(), e.toString());
+            } finally {
+                try {
+                    close();
+                } catch (IOException ignored) {
+                    // closing a finished stream
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- control (any thread)
+
+    @Override
+    public boolean cancel() {
+        if (!outcome.compareAndSet(Outcome.NONE, Outcome.CANCELLED)) {
+            return false;
+        }
+        log.info("run {} - cancel requested", runId());
+        kill("KILL");
+        return true;
+    }
+
+    @Override
+    public boolean stop(String signal, Duration grace) {
+        String sig = signal == null || signal.isBlank() ? "SIGTERM" : signal.trim().toUpperCase();
+        if (!sig.matches("(SIG)?[A-Z0-9+-]+")) {
+            throw new RunnerException(ErrorCode.INVALID_REQUEST, "signal must be a signal name like SIGTERM, was " + signal);
+        }
+        if (grace == null || grace.isNegative()) {
+            throw new RunnerException(ErrorCode.INVALID_REQUEST, "grace must be zero or positive");
+        }
+        stopDescription = sig + ", grace " + describe(grace);
+        if (!outcome.compareAndSet(Outcome.NONE, Outcome.STOPPED)) {
+            return false;
+        }
+        log.info("run {} - stop requested ({})", runId(), stopDescription);
+        kill(sig);
+        context.scheduler().schedule(() -> Thread.ofVirtual().name("stop-kill-" + runId()).start(() -> {
+            if (!result.isDone()) {
+                kill("KILL");
+            }
+        }), grace.toMillis(), TimeUnit.MILLISECONDS);
+        return true;
+    }
+
+    private void onTimeout() {
+        if (outcome.compareAndSet(Outcome.NONE, Outcome.TIMED_OUT)) {
+            log.info("run {} - timed out after {}", runId(), describe(spec.timeout()));
+            kill("KILL");
+        }
+    }
+
+    /** Sends a signal if the container is running; a container that already exited or is gone is no error. */
+    private void kill(String signal) {
+        String id = containerId;
+        if (id == null || !started) {
+            return;
+        }
+        controlLock.lock();
+        try {
+            docker.killContainerCmd(id).withSignal(signal).exec();
+            if (paused && (signal.equals("KILL") || signal.equals("SIGKILL"))) {
+                // A frozen process cannot die until thawed.
+                docker.unpauseContainerCmd(id).exec();
+                paused = false;
+            }
+        } catch (NotFoundException | ConflictException notRunning) {
+            log.debug("run {} - kill {}: container not running", runId(), signal);
+        } catch (DockerException e) {
+            log.warn("run {} - kill {} failed: {}", runId(), signal, DockerErrors.daemonMessage(e));
+        } catch (RuntimeException e) {
+            log.warn("run {} - kill {} failed: {}", runId(), signal, e.toString());
+        } finally {
+            controlLock.unlock();
+        }
+    }
+
+    @Override
+    public void pause() {
+        controlLock.lock();
+        try {
+            requireRunning("pause");
+            if (paused) {
+                throw new RunnerException(ErrorCode.CONFLICT, "run " + runId() + " is already paused");
+            }
+            docker.pauseContainerCmd(containerId).exec();
+            paused = true;
+            log.info("run {} - paused", runId());
+        } catch (RunnerException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "pausing run " + runId(), ErrorCode.CONFLICT);
+        } finally {
+            controlLock.unlock();
+        }
+    }
+
+    @Override
+    public void resume() {
+        controlLock.lock();
+        try {
+            requireRunning("resume");
+            if (!paused) {
+                throw new RunnerException(ErrorCode.CONFLICT, "run " + runId() + " is not paused");
+            }
+            docker.unpauseContainerCmd(containerId).exec();
+            paused = false;
+            log.info("run {} - resumed", runId());
+        } catch (RunnerException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "resuming run " + runId(), ErrorCode.CONFLICT);
+        } finally {
+            controlLock.unlock();
+        }
+    }
+
+    private void requireRunning(String action) {
+        if (result.isDone() || outcome.get() != Outcome.NONE) {
+            throw new RunnerException(ErrorCode.CONFLICT, "cannot " + action + " run " + runId() + ": it has ended");
+        }
+        if (!started) {
+            throw new RunnerException(ErrorCode.CONFLICT, "cannot " + action + " run " + runId() + ": it has not started yet");
+        }
+    }
+
+    /** What extraction produced; {@code error} set when it was refused. */
+    private record ExtractOutcome(List<ExtractedEntry> entries, List<String> missing, List<SkippedEntry> skipped,
+                                  RunError error) {
+        static final ExtractOutcome NOTHING = new ExtractOutcome(List.of(), List.of(), List.of(), null);
+    }
+}

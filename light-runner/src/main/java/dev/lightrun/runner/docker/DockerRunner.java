@@ -1,0 +1,247 @@
+package dev.lightrun.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Info;
+import com.github.dockerjava.api.model.Version;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import dev.lightrun.runner.EngineInfo;
+import dev.lightrun.runner.ErrorCode;
+import dev.lightrun.runner.Execution;
+import dev.lightrun.runner.NetworkInfo;
+import dev.lightrun.runner.NetworkSpec;
+import dev.lightrun.runner.ReapReport;
+import dev.lightrun.runner.RunSpec;
+import dev.lightrun.runner.Runner;
+import dev.lightrun.runner.RunnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The Docker backend of {@link Runner}: the only class family in the project that talks to docker-java. Honours
+ * {@code DOCKER_HOST}, {@code DOCKER_TLS_VERIFY} and {@code DOCKER_CERT_PATH} (unix socket, tcp, tcp + TLS), and
+ * negotiates the API version by speaking the daemon's own (no version pinned), so it works with Engine 20.10 (API
+ * 1.41) as well as 29.x. Thread-safe: one instance serves many concurrent runs, each on its own virtual thread.
+ *
+ * <pre>{@code
+ * try (Runner runner = DockerRunner.fromEnvironment()) {
+ *     RunResult result = runner.run(RunSpec.builder("python:3.12").file("main.py", "print(1)")
+ *             .entrypoint("python3 main.py").build());
+ * }
+ * }</pre>
+ */
+public final class DockerRunner implements Runner {
+    private static final Logger log = LoggerFactory.getLogger(DockerRunner.class);
+
+    /** What an execution needs from the runner that started it. */
+    record Context(ImageResolver images, NetworkManager networks, ScheduledExecutorService scheduler) {
+    }
+
+    private final DockerClient docker;
+    private final Context context;
+    private final ConcurrentHashMap<String, DockerExecution> live = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private DockerRunner(Builder builder) {
+        DefaultDockerClientConfig.Builder config = DefaultDockerClientConfig.createDefaultConfigBuilder();
+        if (builder.dockerHost != null) {
+            config.withDockerHost(builder.dockerHost.toString());
+        }
+        DockerClientConfig clientConfig = config.build();
+        ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+                .dockerHost(clientConfig.getDockerHost())
+                .sslConfig(clientConfig.getSSLConfig())
+                .maxConnections(builder.maxConnections)
+                .connectionTimeout(builder.connectTimeout)
+                .build();
+        this.docker = DockerClientImpl.getInstance(clientConfig, http);
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("light-runner-timers").daemon(true).factory());
+        this.context = new Context(new ImageResolver(docker, builder.pullMissingImages, builder.pullTimeout),
+                new NetworkManager(docker, builder.defaultNetwork), scheduler);
+    }
+
+    /** A runner for the daemon named by the environment (DOCKER_HOST, else the local socket). */
+    public static DockerRunner fromEnvironment() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public Execution start(RunSpec spec) {
+        Objects.requireNonNull(spec, "spec was not specified");
+        if (closed.get()) {
+            throw new IllegalStateException("runner is closed");
+        }
+        DockerExecution execution = new DockerExecution(docker, spec, context);
+        if (live.putIfAbsent(spec.runId(), execution) != null) {
+            throw new RunnerException(ErrorCode.CONFLICT, "run " + spec.runId() + " is already running");
+        }
+        execution.result().whenComplete((result, failure) -> live.remove(spec.runId(), execution));
+        Thread.ofVirtual().name("run-" + spec.runId()).start(() -> {
+            try {
+                execution.run();
+            } catch (Throwable unexpected) {
+                // run() completes the result in its finally; this only guards against a bug there.
+                log.error("run {} - lifecycle failed unexpectedly", spec.runId(), unexpected);
+            }
+        });
+        return execution;
+    }
+
+    /** The live execution of a run started by this runner, if it is still going. */
+    public java.util.Optional<Execution> execution(String runId) {
+        return java.util.Optional.ofNullable(live.get(runId));
+    }
+
+    /** Ids of the runs this runner is executing now. */
+    public Set<String> liveRunIds() {
+        return Set.copyOf(live.keySet());
+    }
+
+    @Override
+    public EngineInfo info() {
+        try {
+            Version version = docker.versionCmd().exec();
+            Info info = docker.infoCmd().exec();
+            return new EngineInfo(version.getVersion(), version.getApiVersion(), info.getOperatingSystem(),
+                    info.getArchitecture());
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "asking the daemon for its version", ErrorCode.DAEMON_UNREACHABLE);
+        }
+    }
+
+    /** Names of the OCI runtimes the daemon has registered (e.g. runc, runsc). */
+    public Set<String> runtimes() {
+        try {
+            Info info = docker.infoCmd().exec();
+            Object runtimes = info.getRawValues().get("Runtimes");
+            return runtimes instanceof java.util.Map<?, ?> map
+                    ? map.keySet().stream().map(String::valueOf).collect(java.util.stream.Collectors.toSet())
+                    : Set.of();
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "listing runtimes", ErrorCode.DAEMON_UNREACHABLE);
+        }
+    }
+
+    @Override
+    public NetworkInfo createNetwork(NetworkSpec spec) {
+        return context.networks().create(spec);
+    }
+
+    @Override
+    public List<NetworkInfo> listNetworks() {
+        return context.networks().list();
+    }
+
+    /** One network of ours by name; {@link ErrorCode#NOT_FOUND} when absent or not ours. */
+    public NetworkInfo network(String name) {
+        return context.networks().inspect(name);
+    }
+
+    @Override
+    public void removeNetwork(String name) {
+        context.networks().remove(name);
+    }
+
+    @Override
+    public ReapReport reapOrphans(Duration olderThan) {
+        return new Reaper(docker, context.networks().defaultNetwork()).reap(olderThan, liveRunIds());
+    }
+
+    /**
+     * Stops the timers and closes the client. Running containers are left alone (a server restarting re-attaches
+     * them by label); their executions end with {@link ErrorCode#DAEMON_UNREACHABLE} once the client is gone.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        context.scheduler().shutdown();
+        try {
+            if (!context.scheduler().awaitTermination(2, TimeUnit.SECONDS)) {
+                log.warn("runner timers did not stop within 2 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            docker.close();
+        } catch (IOException e) {
+            log.warn("closing the Docker client failed: {}", e.toString());
+        }
+    }
+
+    /** Options of a {@link DockerRunner}; every one has a default. */
+    public static final class Builder {
+        private URI dockerHost;
+        private Duration connectTimeout = Duration.ofSeconds(3);
+        private int maxConnections = 512;
+        private boolean pullMissingImages = true;
+        private Duration pullTimeout = Duration.ofMinutes(5);
+        private String defaultNetwork = "light-run-isolated";
+
+        private Builder() {
+        }
+
+        /** The daemon to use, e.g. {@code unix:///var/run/docker.sock} or {@code tcp://host:2376}; default DOCKER_HOST. */
+        public Builder dockerHost(URI value) {
+            this.dockerHost = value;
+            return this;
+        }
+
+        /** How long to wait for a connection to the daemon (default 3 s), so a dead daemon is reported quickly. */
+        public Builder connectTimeout(Duration value) {
+            this.connectTimeout = Objects.requireNonNull(value, "connectTimeout");
+            return this;
+        }
+
+        /** Connections to the daemon at once (default 512: each run holds two while it runs, for wait and logs). */
+        public Builder maxConnections(int value) {
+            if (value < 4) {
+                throw new IllegalArgumentException("maxConnections must be >= 4, was " + value);
+            }
+            this.maxConnections = value;
+            return this;
+        }
+
+        /** Pull an image that is not present locally (default true); when false a missing image fails at once. */
+        public Builder pullMissingImages(boolean value) {
+            this.pullMissingImages = value;
+            return this;
+        }
+
+        public Builder pullTimeout(Duration value) {
+            this.pullTimeout = Objects.requireNonNull(value, "pullTimeout");
+            return this;
+        }
+
+        /** Name of the isolated bridge network runs join by default (default {@code light-run-isolated}). */
+        public Builder defaultNetwork(String value) {
+            this.defaultNetwork = Objects.requireNonNull(value, "defaultNetwork");
+            return this;
+        }
+
+        public DockerRunner build() {
+            return new DockerRunner(this);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.lightrun.runner.docker;
+
+import dev.lightrun.runner.RunSpec;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Streams a run's files (and its stdin, as a file the entrypoint wrapper reads) as a tar to upload with the Engine's
+ * archive API, extracted at {@code /}. The tar is written by a virtual thread into a pipe, so no whole archive is ever
+ * held in memory.
+ */
+final class FilesTar {
+    /** Name of the stdin file inside the workdir; the wrapper opens it as fd 0 and deletes it before the workload runs. */
+    static final String STDIN_FILE = ".lightrun-stdin";
+    private static final int PIPE_BYTES = 64 * 1024;
+
+    private FilesTar() {
+    }
+
+    static boolean needed(RunSpec spec) {
+        return !spec.files().isEmpty() || spec.stdin() != null;
+    }
+
+    /** Opens the tar stream; the writer thread stops on its own when the reader closes or fails. */
+    static InputStream open(RunSpec spec) throws IOException {
+        PipedInputStream in = new PipedInputStream(PIPE_BYTES);
+        PipedOutputStream out = new PipedOutputStream(in);
+        Thread.ofVirtual().name("tar-" + spec.runId()).start(() -> {
+            try (out) {
+                write(spec, out);
+            } catch (IOException e) {
+                // The reader (the upload) failed or closed early; it reports the failure itself.
+            }
+        });
+        return in;
+    }
+
+    static void write(RunSpec spec, OutputStream target) throws IOException {
+        Ownership owner = Ownership.of(spec.limits().user());
+        String root = spec.workdir().substring(1);
+        TreeMap<String, byte[]> files = new TreeMap<>(spec.files());
+        TreeSet<String> folders = new TreeSet<>();
+        for (String path : files.keySet()) {
+            for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+                folders.add(path.substring(0, slash));
+            }
+        }
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(target)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            tar.setAddPaxHeadersForNonAsciiNames(true);
+            putFolder(tar, root + "/", owner);
+            for (String folder : folders) {
+                putFolder(tar, root + "/" + folder + "/", owner);
+            }
+            for (Map.Entry<String, byte[]> file : files.entrySet()) {
+                putFile(tar, root + "/" + file.getKey(), file.getValue(), owner.fileMode(), owner);
+            }
+            if (spec.stdin() != null) {
+                putFile(tar, root + "/" + STDIN_FILE, spec.stdin(), 0600, owner);
+            }
+            tar.finish();
+        }
+    }
+
+    private static void putFolder(TarArchiveOutputStream tar, String name, Ownership owner) throws IOException {
+        TarArchiveEntry entry = new TarArchiveEntry(name);
+        entry.setMode(TarArchiveEntry.DEFAULT_DIR_MODE & ~0777 | owner.folderMode());
+        owner.apply(entry);
+        tar.putArchiveEntry(entry);
+        tar.closeArchiveEntry();
+    }
+
+    private static void putFile(TarArchiveOutputStream tar, String name, byte[] content, int mode, Ownership owner)
+            throws IOException {
+        TarArchiveEntry entry = new TarArchiveEntry(name);
+        entry.setSize(content.length);
+        entry.setMode(TarArchiveEntry.DEFAULT_FILE_MODE & ~0777 | mode);
+        owner.apply(entry);
+        tar.putArchiveEntry(entry);
+        tar.write(content);
+        tar.closeArchiveEntry();
+    }
+
+    /**
+     * Who owns the uploaded files. A numeric {@code uid[:gid]} user gets them as its own; a named user (whose uid only
+     * the image knows) gets world-writable folders instead, so the workload can still write into its workdir.
+     */
+    private record Ownership(long uid, long gid, boolean openModes) {
+        static Ownership of(String user) {
+            if (user == null) {
+                return new Ownership(0, 0, false);
+            }
+            String[] parts = user.split(":", 2);
+            if (parts[0].matches("\\d+") && (parts.length == 1 || parts[1].matches("\\d+"))) {
+                long uid = Long.parseLong(parts[0]);
+                return new Ownership(uid, parts.length == 2 ? Long.parseLong(parts[1]) : uid, false);
+            }
+            return new Ownership(0, 0, true);
+        }
+
+        int folderMode() {
+            return openModes ? 0777 : 0755;
+        }
+
+        int fileMode() {
+            return openModes ? 0666 : 0644;
+        }
+
+        void apply(TarArchiveEntry entry) {
+            entry.setUserId(uid);
+            entry.setGroupId(gid);
+        }
+    }
+}
