@@ -1,0 +1,104 @@
+package dev.lightrun.server;
+
+import dev.lightrun.runner.Runner;
+import dev.lightrun.runner.docker.DockerRunner;
+import dev.lightrun.server.artifacts.LocalArtifactStore;
+import dev.lightrun.server.callbacks.CallbackSender;
+import dev.lightrun.server.config.ServerConfig;
+import dev.lightrun.server.http.HttpApi;
+import dev.lightrun.server.http.Json;
+import dev.lightrun.server.runs.RunService;
+import dev.lightrun.server.runs.RunSpecFactory;
+import dev.lightrun.server.store.InMemoryRunStore;
+import dev.lightrun.server.store.RunStore;
+import io.javalin.Javalin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+
+/** Wires the server together (runner, stores, service, HTTP) and owns its lifecycle. */
+public final class LightRunServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LightRunServer.class);
+
+    private final ServerConfig config;
+    private final Runner runner;
+    private final RunStore store;
+    private final CallbackSender callbacks;
+    private final Javalin app;
+
+    private LightRunServer(ServerConfig config, Runner runner) {
+        this.config = config;
+        this.runner = runner;
+        this.store = new InMemoryRunStore();
+        LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
+        this.callbacks = new CallbackSender(config.callbackTimeout());
+        RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
+                config.allowHostNetworks());
+        RunService runs = new RunService(runner, store, artifacts, callbacks, specs, Json.MAPPER,
+                config.maxArtifactsBytes());
+        this.app = HttpApi.create(config, runs, artifacts, version());
+    }
+
+    /** Starts serving on the configured host and port with a Docker runner from the environment. */
+    public static LightRunServer start(ServerConfig config) {
+        return start(config, DockerRunner.fromEnvironment());
+    }
+
+    public static LightRunServer start(ServerConfig config, Runner runner) {
+        LightRunServer server = new LightRunServer(config, runner);
+        try {
+            server.app.start();
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        log.info("light-run {} - listening on http://{}:{} (artifacts in {})", version(), config.host(),
+                server.port(), config.artifactsDir());
+        if (config.token() == null) {
+            log.warn("no token set: the API is open to anyone who can reach {}:{}; set LIGHT_RUN_TOKEN or --token",
+                    config.host(), server.port());
+        }
+        return server;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Registered routes, for the OpenAPI document's test: "METHOD path" with Javalin's path syntax. */
+    public java.util.List<String> routes() {
+        return app.unsafe.internalRouter.allHttpHandlers().stream()
+                .filter(e -> e.endpoint.method.isHttpMethod())
+                .map(e -> e.endpoint.method.name() + " " + e.endpoint.path)
+                .toList();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        callbacks.close();
+        store.close();
+        runner.close();
+        log.info("light-run - stopped");
+    }
+
+    /** The version Maven wrote into the jar. */
+    public static String version() {
+        try (InputStream in = LightRunServer.class.getResourceAsStream("/light-run-version.properties")) {
+            Properties properties = new Properties();
+            if (in != null) {
+                properties.load(in);
+            }
+            return properties.getProperty("version", "dev");
+        } catch (IOException e) {
+            return "dev";
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.lightrun.server.artifacts;
+
+import dev.lightrun.server.runs.RunIds;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * Run files in {@code <root>/<run id>/}. Sizes are read from disk once at start-up, then kept as runs finish and are
+ * deleted. Downloads are resolved so that neither {@code ..} nor a link planted by a workload leads outside the run's
+ * folder.
+ */
+public final class LocalArtifactStore implements ArtifactStore {
+    private static final Logger log = LoggerFactory.getLogger(LocalArtifactStore.class);
+
+    private final Path root;
+    private final ConcurrentHashMap<String, Long> sizes = new ConcurrentHashMap<>();
+    private final AtomicLong total = new AtomicLong();
+
+    public LocalArtifactStore(Path root) {
+        try {
+            this.root = Files.createDirectories(root).toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the artifacts folder " + root, e);
+        }
+        scanOnce();
+    }
+
+    private void scanOnce() {
+        try (Stream<Path> folders = Files.list(root)) {
+            for (Path folder : folders.toList()) {
+                String id = folder.getFileName().toString();
+                if (RunIds.looksValid(id) && Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+                    recordFinished(id, sizeOf(folder));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the artifacts folder " + root, e);
+        }
+        log.info("artifacts - {} run folder(s), {} bytes in {}", sizes.size(), total.get(), root);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public Path folderOf(String runId) {
+        if (!RunIds.looksValid(runId)) {
+            throw new IllegalArgumentException("not a run id: " + runId);
+        }
+        return root.resolve(runId);
+    }
+
+    @Override
+    public void recordFinished(String runId, long bytes) {
+        Long previous = sizes.put(runId, bytes);
+        total.addAndGet(bytes - (previous == null ? 0 : previous));
+    }
+
+    @Override
+    public void delete(String runId) throws IOException {
+        Path folder = folderOf(runId);
+        if (Files.exists(folder, LinkOption.NOFOLLOW_LINKS)) {
+            Files.walkFileTree(folder, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        }
+        Long size = sizes.remove(runId);
+        if (size != null) {
+            total.addAndGet(-size);
+        }
+    }
+
+    @Override
+    public Optional<Path> resolve(String runId, String relativePath) {
+        if (!RunIds.looksValid(runId) || relativePath == null) {
+            return Optional.empty();
+        }
+        for (String segment : relativePath.split("/", -1)) {
+            if (segment.equals("..") || segment.equals(".") || segment.indexOf('\0') >= 0 || segment.indexOf('\\') >= 0) {
+                return Optional.empty();
+            }
+        }
+        Path folder = folderOf(runId);
+        Path candidate = folder.resolve(relativePath).normalize();
+        if (!candidate.startsWith(folder)) {
+            return Optional.empty();
+        }
+        try {
+            Path real = candidate.toRealPath();
+            // Links inside the folder must not lead out of it (we never extract links, but the folder is on disk).
+            return real.startsWith(folder.toRealPath()) ? Optional.of(real) : Optional.empty();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            log.warn("artifacts - cannot resolve {} of run {}: {}", relativePath, runId, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public long totalBytes() {
+        return total.get();
+    }
+
+    @Override
+    public List<String> runsOldestFirst() {
+        return sizes.keySet().stream().sorted().toList();
+    }
+
+    private static long sizeOf(Path folder) throws IOException {
+        try (Stream<Path> files = Files.walk(folder)) {
+            return files.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.lightrun.server.callbacks;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Delivers a detached run's final state to its callback URL: one POST of the JSON body, signed with
+ * {@code X-Light-Run-Signature: sha256=<hex HMAC-SHA256(secret, body)>} when a secret was given. Each delivery runs on
+ * its own virtual thread with a deadline, so a slow or dead receiver never delays other runs. Redirects are not
+ * followed.
+ */
+public final class CallbackSender implements AutoCloseable {
+    public static final String SIGNATURE_HEADER = "X-Light-Run-Signature";
+    private static final Logger log = LoggerFactory.getLogger(CallbackSender.class);
+
+    private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("callback-", 0).factory());
+    private final HttpClient client;
+    private final Duration timeout;
+
+    public CallbackSender(Duration timeout) {
+        this.timeout = timeout;
+        this.client = HttpClient.newBuilder()
+                .connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .executor(executor)
+                .build();
+    }
+
+    /** Sends in the background; the future completes with the receiver's status, or -1 when delivery failed. */
+    public CompletableFuture<Integer> send(String runId, String url, String secret, byte[] body) {
+        return CompletableFuture.supplyAsync(() -> deliver(runId, url, secret, body), executor);
+    }
+
+    private int deliver(String runId, String url, String secret, byte[] body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("User-Agent", "light-run")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (secret != null) {
+            request.header(SIGNATURE_HEADER, "sha256=" + hmacSha256Hex(secret, body));
+        }
+        try {
+            int status = client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            log.info("run {} - callback delivered to {}: HTTP {}", runId, hostOf(url), status);
+            return status;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        } catch (Exception e) {
+            log.warn("run {} - callback to {} failed: {}", runId, hostOf(url), e.toString());
+            return -1;
+        }
+    }
+
+    /** Hex HMAC-SHA256 of {@code body} keyed with {@code secret}: what receivers recompute to verify. */
+    public static String hmacSha256Hex(String secret, byte[] body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(body));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every JVM has HmacSHA256", e);
+        }
+    }
+
+    /** Only the host goes to the log: a URL's path or query may carry a receiver's token. */
+    private static String hostOf(String url) {
+        try {
+            return URI.create(url).getHost();
+        } catch (IllegalArgumentException e) {
+            return "<invalid url>";
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("callbacks still in flight after {}; abandoning them", timeout);
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        client.close();
+    }
+}

@@ -1,0 +1,97 @@
+package dev.lightrun.server.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The server's settings, resolved once at start-up (flags, then {@code LIGHT_RUN_*} environment variables, then
+ * defaults) and frozen. {@link #toString()} masks the token.
+ *
+ * @param host               address to listen on (default 127.0.0.1: not exposed until the operator says so)
+ * @param port               TCP port (default 3000; 0 picks a free one)
+ * @param token              bearer token required on every route but /health; null runs open (with a warning)
+ * @param bodyLimitBytes     largest accepted request body (default 10 MiB); larger is 413
+ * @param artifactsDir       where each run's files go, one folder per run id
+ * @param maxArtifactsBytes  total artifact bytes kept before the oldest finished runs are evicted (default 20 GiB)
+ * @param defaultTimeout     timeout of a run that does not set one (default 60 s)
+ * @param stateLogBytes      how much of the end of stdout and of stderr a run's state keeps (default 64 KiB each)
+ * @param allowHostNetworks  whether requests may use the host network or another container's (default false)
+ * @param callbackTimeout    how long one callback delivery may take (default 10 s)
+ */
+public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
+                           long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
+                           boolean allowHostNetworks, Duration callbackTimeout) {
+    public static final int DEFAULT_PORT = 3000;
+    public static final long DEFAULT_BODY_LIMIT = 10L * 1024 * 1024;
+    public static final long DEFAULT_MAX_ARTIFACTS_BYTES = 20L * 1024 * 1024 * 1024;
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+    public static final long DEFAULT_STATE_LOG_BYTES = 64L * 1024;
+
+    public ServerConfig {
+        Objects.requireNonNull(host, "host was not specified");
+        if (port < 0 || port > 65535) {
+            throw new ConfigException("port must be 0..65535, was " + port);
+        }
+        if (token != null && token.isBlank()) {
+            token = null;
+        }
+        if (bodyLimitBytes < 1024) {
+            throw new ConfigException("body-limit must be at least 1024 bytes, was " + bodyLimitBytes);
+        }
+        Objects.requireNonNull(artifactsDir, "artifactsDir was not specified");
+        if (maxArtifactsBytes <= 0) {
+            throw new ConfigException("max-artifacts-bytes must be positive, was " + maxArtifactsBytes);
+        }
+        Objects.requireNonNull(defaultTimeout, "defaultTimeout was not specified");
+        Objects.requireNonNull(callbackTimeout, "callbackTimeout was not specified");
+    }
+
+    /** Defaults for everything: what {@code light-run serve} uses with no flags and no environment. */
+    public static ServerConfig defaults() {
+        return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
+                DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, Duration.ofSeconds(10));
+    }
+
+    public static Path defaultArtifactsDir() {
+        return Path.of(System.getProperty("user.home"), ".light-run", "artifacts");
+    }
+
+    public ServerConfig withPort(int value) {
+        return new ServerConfig(host, value, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout);
+    }
+
+    public ServerConfig withToken(String value) {
+        return new ServerConfig(host, port, value, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout);
+    }
+
+    public ServerConfig withArtifactsDir(Path value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, value, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout);
+    }
+
+    public ServerConfig withMaxArtifactsBytes(long value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, value, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout);
+    }
+
+    public ServerConfig withBodyLimitBytes(long value) {
+        return new ServerConfig(host, port, token, value, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout);
+    }
+
+    public ServerConfig withAllowHostNetworks(boolean value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, value, callbackTimeout);
+    }
+
+    @Override
+    public String toString() {
+        return "ServerConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : "<masked>")
+                + ", bodyLimitBytes=" + bodyLimitBytes + ", artifactsDir=" + artifactsDir + ", maxArtifactsBytes="
+                + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
+                + ", allowHostNetworks=" + allowHostNetworks + "]";
+    }
+}

@@ -1,0 +1,139 @@
+package dev.lightrun.server.http;
+
+import dev.lightrun.runner.EngineInfo;
+import dev.lightrun.server.artifacts.ArtifactStore;
+import dev.lightrun.server.config.ServerConfig;
+import dev.lightrun.server.runs.RunException;
+import dev.lightrun.server.runs.RunRequestRules;
+import dev.lightrun.server.runs.RunService;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The HTTP API on Javalin (Jetty 12, virtual threads): routes, bearer auth, one JSON error shape for every failure,
+ * one log line per request (method, path, status, time, run id; never a body).
+ */
+public final class HttpApi {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+    private static final Logger requests = LoggerFactory.getLogger("dev.lightrun.server.requests");
+
+    private HttpApi() {
+    }
+
+    /** Builds the app (not started). */
+    public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts, String version) {
+        RunRoutes runRoutes = new RunRoutes(runs,
+                new RunRequestParser(new RunRequestRules(config.allowHostNetworks())), config.bodyLimitBytes());
+        ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
+        BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
+        byte[] openApi = loadOpenApi(version);
+        return Javalin.create(app -> {
+            configure(app, config);
+            app.routes.before(ctx -> {
+                if (auth != null && !ctx.path().equals("/health")) {
+                    auth.check(ctx);
+                }
+            });
+            app.routes.get("/health", ctx -> health(ctx, runs, version));
+            app.routes.post("/run", runRoutes::submit);
+            app.routes.get("/runs", runRoutes::list);
+            app.routes.get("/runs/{id}", runRoutes::get);
+            app.routes.post("/runs/{id}/cancel", runRoutes::cancel);
+            app.routes.delete("/runs/{id}", runRoutes::delete);
+            app.routes.get("/runs/{id}/artifacts", artifactRoutes::list);
+            app.routes.get("/runs/{id}/artifacts/<path>", artifactRoutes::download);
+            app.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+            registerErrors(app);
+        });
+    }
+
+    private static void configure(JavalinConfig app, ServerConfig config) {
+        app.concurrency.useVirtualThreads = true;
+        app.jsonMapper(new JavalinJackson(Json.MAPPER, true));
+        app.http.maxRequestSize = config.bodyLimitBytes();
+        // Downloads stream raw from disk with their exact Content-Length; no compression layer in between.
+        app.http.compressionStrategy = CompressionStrategy.NONE;
+        app.startup.showJavalinBanner = false;
+        app.jetty.host = config.host();
+        app.jetty.port = config.port();
+        app.requestLogger.http((ctx, ms) -> {
+            Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
+            requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
+                    runId == null ? "" : " run=" + runId);
+        });
+    }
+
+    private static void health(Context ctx, RunService runs, String version) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        try {
+            EngineInfo engine = runs.engine();
+            body.put("status", "ok");
+            body.put("docker", true);
+            body.put("version", version);
+            body.put("dockerVersion", engine.version());
+            body.put("dockerApiVersion", engine.apiVersion());
+            ctx.json(body);
+        } catch (RuntimeException e) {
+            body.put("status", "degraded");
+            body.put("docker", false);
+            body.put("version", version);
+            body.put("error", e.getMessage());
+            ctx.status(503).json(body);
+        }
+    }
+
+    private static void registerErrors(JavalinConfig app) {
+        app.routes.exception(ApiException.class, (e, ctx) -> render(ctx, e.status(), e.code(), e.getMessage(), e.details()));
+        app.routes.exception(RunException.class, (e, ctx) -> render(ctx,
+                e.kind() == RunException.Kind.NOT_FOUND ? 404 : 409,
+                e.kind() == RunException.Kind.NOT_FOUND ? "not_found" : "conflict", e.getMessage(), List.of()));
+        app.routes.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(),
+                e.getStatus() == 413 ? "payload_too_large" : "http_" + e.getStatus(), e.getMessage(), List.of()));
+        app.routes.exception(Exception.class, (e, ctx) -> {
+            log.error("{} {} - failed", ctx.method().name(), ctx.path(), e);
+            render(ctx, 500, "internal_error", "the server failed to handle this request; see its log", List.of());
+        });
+        app.routes.error(404, ctx -> {
+            if (ctx.result() == null || ctx.result().isEmpty()) {
+                render(ctx, 404, "not_found", "no route " + ctx.method().name() + " " + ctx.path(), List.of());
+            }
+        });
+        app.routes.error(405, ctx -> render(ctx, 405, "method_not_allowed",
+                ctx.method().name() + " is not allowed on " + ctx.path(), List.of()));
+    }
+
+    private static void render(Context ctx, int status, String code, String message, List<?> details) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", code);
+        body.put("message", message);
+        if (!details.isEmpty()) {
+            body.put("details", details);
+        }
+        ctx.status(status).json(body);
+    }
+
+    private static byte[] loadOpenApi(String version) {
+        try (InputStream in = HttpApi.class.getResourceAsStream("/openapi.json")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.json is missing from the jar");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .replace("${version}", version).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.lightrun.server.runs;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A run as the API shows it (and as callbacks deliver it). Holds no secret: env values, input and the callback secret
+ * are never part of it.
+ *
+ * @param id          time-ordered UUID
+ * @param status      running, succeeded, failed or cancelled
+ * @param image       the image it runs
+ * @param detached    whether the client chose not to wait
+ * @param startedAt   when it was accepted
+ * @param finishedAt  when it ended (null while running)
+ * @param exitCode    the container's exit code (null while running or when it never ran)
+ * @param durationMs  container start to exit
+ * @param timedOut    killed by its timeout
+ * @param oomKilled   killed for exceeding its memory limit
+ * @param artifacts   extracted files and folders, downloadable under /runs/{id}/artifacts/{path}
+ * @param error       why it did not succeed (null on success)
+ * @param errorCode   a stable code for {@code error} (e.g. TIMED_OUT, IMAGE_NOT_FOUND)
+ * @param logs        the end of stdout and stderr, capped
+ * @param timings     milliseconds spent in each phase of the run
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record RunState(String id, RunStatus status, String image, boolean detached, Instant startedAt,
+                       Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut, boolean oomKilled,
+                       List<Artifact> artifacts, String error, String errorCode, Logs logs,
+                       Map<String, Long> timings) {
+    public RunState {
+        Objects.requireNonNull(id, "id was not specified");
+        Objects.requireNonNull(status, "status was not specified");
+        Objects.requireNonNull(startedAt, "startedAt was not specified");
+        artifacts = List.copyOf(artifacts);
+        logs = Objects.requireNonNullElse(logs, Logs.EMPTY);
+        timings = timings == null ? Map.of() : timings;
+    }
+
+    public static RunState running(String id, String image, boolean detached, Instant startedAt) {
+        return new RunState(id, RunStatus.RUNNING, image, detached, startedAt, null, null, null, false, false,
+                List.of(), null, null, Logs.EMPTY, Map.of());
+    }
+
+    /** Total bytes of the run's extracted files. */
+    public long artifactBytes() {
+        return artifacts.stream().mapToLong(Artifact::bytes).sum();
+    }
+
+    /** One extracted entry: path relative to the run's artifact folder, size, and "file" or "directory". */
+    public record Artifact(String path, long bytes, String type) {
+    }
+
+    /** The end of each output stream, with whether earlier output was dropped to respect the cap. */
+    public record Logs(String stdout, String stderr, boolean stdoutTruncated, boolean stderrTruncated) {
+        public static final Logs EMPTY = new Logs("", "", false, false);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.lightrun.server.runs;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** A run's state as the API shows it: {@code running -> succeeded | failed | cancelled}; a terminal one is final. */
+public enum RunStatus {
+    RUNNING("running"),
+    SUCCEEDED("succeeded"),
+    FAILED("failed"),
+    CANCELLED("cancelled");
+
+    private final String json;
+
+    RunStatus(String json) {
+        this.json = json;
+    }
+
+    @JsonValue
+    public String json() {
+        return json;
+    }
+
+    public boolean isTerminal() {
+        return this != RUNNING;
+    }
+}
