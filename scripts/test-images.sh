@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the local images the tests run, without any image registry (docker pull does not work here):
 #   light-run-test/busybox:latest  static busybox + an applet symlink each, root/nobody users
-#   light-run-test/pynode:latest   Debian bookworm minbase + python3-minimal + nodejs
+#   light-run-test/pynode:latest   Debian bookworm minbase + python3 (with its standard library) + nodejs
 # Each is built only when absent. Images carry no labels, so nothing of ours that a reaper
 # selecting on labels would remove. Build dirs are temporary and never inside the repo.
 # Needs root (debootstrap) and a running daemon (scripts/docker-up.sh).
@@ -134,7 +134,7 @@ build_pynode() {
     new_workdir
     dir=$WORKDIR
     rootfs=$dir/rootfs
-    debootstrap --variant=minbase --include=python3-minimal,nodejs "$SUITE" "$rootfs" "$mirror" \
+    debootstrap --variant=minbase --include=python3,nodejs "$SUITE" "$rootfs" "$mirror" \
         >"$dir/debootstrap.log" 2>&1 || {
         tail -n 40 "$dir/debootstrap.log" >&2
         die "debootstrap failed"
@@ -153,7 +153,9 @@ build_pynode() {
 }
 
 if image_exists "$BUSYBOX_IMAGE"; then log "$BUSYBOX_IMAGE exists, skipping"; else build_busybox; fi
-if image_exists "$PYNODE_IMAGE"; then log "$PYNODE_IMAGE exists, skipping"; else build_pynode; fi
+# An older recipe used python3-minimal, which lacks json & co.; such an image is rebuilt.
+pynode_current() { image_exists "$PYNODE_IMAGE" && docker run --rm --network none "$PYNODE_IMAGE" python3 -c 'import json, hashlib' >/dev/null 2>&1; }
+if pynode_current; then log "$PYNODE_IMAGE exists, skipping"; else docker rmi -f "$PYNODE_IMAGE" >/dev/null 2>&1 || true; build_pynode; fi
 
 # --- checks (cheap; also catch an image that exists but is broken) ----------------------------
 expect() {
@@ -162,7 +164,7 @@ expect() {
     got=$(docker run --rm "$@") || die "failed: docker run --rm $*"
     [[ $got == "$want" ]] || die "docker run --rm $*: expected '$want', got '$got'"
 }
-expect 1 "$PYNODE_IMAGE" python3 -c 'print(1)'
+expect 1 "$PYNODE_IMAGE" python3 -c 'import json; print(json.loads("1"))'
 expect 1 "$PYNODE_IMAGE" node -e 'console.log(1)'
 expect ok "$BUSYBOX_IMAGE" sh -c 'for a in httpd wget nc ping mknod sleep dd sha256sum hostname ip; do
     command -v $a >/dev/null || { echo "missing $a"; exit 1; }; done; echo ok'
