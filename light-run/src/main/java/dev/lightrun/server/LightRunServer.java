@@ -9,7 +9,9 @@ import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
-import dev.lightrun.server.store.InMemoryRunStore;
+import dev.lightrun.server.callbacks.CallbackOutbox;
+import dev.lightrun.server.networks.NetworkService;
+import dev.lightrun.server.store.SqliteRunStore;
 import dev.lightrun.server.store.RunStore;
 import io.javalin.Javalin;
 import org.slf4j.Logger;
@@ -27,19 +29,21 @@ public final class LightRunServer implements AutoCloseable {
     private final Runner runner;
     private final RunStore store;
     private final CallbackSender callbacks;
+    private final RunService runs;
     private final Javalin app;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private LightRunServer(ServerConfig config, Runner runner) {
         this.config = config;
         this.runner = runner;
-        this.store = new InMemoryRunStore();
+        this.store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
         this.callbacks = new CallbackSender(config.callbackTimeout());
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
                 config.allowHostNetworks());
-        RunService runs = new RunService(runner, store, artifacts, callbacks, specs, Json.MAPPER,
-                config.maxArtifactsBytes());
-        this.app = HttpApi.create(config, runs, artifacts, version());
+        this.runs = new RunService(runner, store, artifacts, new CallbackOutbox(store, callbacks), specs,
+                Json.MAPPER, config.maxArtifactsBytes());
+        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), version());
     }
 
     /** Starts serving on the configured host and port with a Docker runner from the environment. */
@@ -50,6 +54,7 @@ public final class LightRunServer implements AutoCloseable {
     public static LightRunServer start(ServerConfig config, Runner runner) {
         LightRunServer server = new LightRunServer(config, runner);
         try {
+            server.runs.recover();
             server.app.start();
         } catch (RuntimeException e) {
             server.close();
@@ -80,12 +85,20 @@ public final class LightRunServer implements AutoCloseable {
                 .toList();
     }
 
+    /**
+     * Graceful stop: refuse new runs, let sync runs finish within the grace period (then cancel them and record it),
+     * stop HTTP, and leave detached runs running for the next start to re-attach. Idempotent.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        runs.shutdown(config.shutdownGrace());
         app.stop();
+        runner.close();
         callbacks.close();
         store.close();
-        runner.close();
         log.info("light-run - stopped");
     }
 

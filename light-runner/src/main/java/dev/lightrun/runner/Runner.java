@@ -20,6 +20,12 @@ public interface Runner extends AutoCloseable {
         return start(spec).await();
     }
 
+    /**
+     * Picks up a run started by an earlier process, by its run-id label. Empty when no container of that run exists
+     * any more. The returned execution behaves like one from {@link #start}.
+     */
+    java.util.Optional<Execution> reattach(Reattach reattach);
+
     /** What the engine says about itself; throws {@link ErrorCode#DAEMON_UNREACHABLE} when it does not answer. */
     EngineInfo info();
 

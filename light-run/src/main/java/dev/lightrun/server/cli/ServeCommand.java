@@ -40,9 +40,18 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest request body in bytes (env LIGHT_RUN_BODY_LIMIT, default ${DEFAULT-VALUE}).")
     long bodyLimit;
 
+    @Option(names = "--data-dir", defaultValue = "${env:LIGHT_RUN_DATA_DIR}",
+            description = "Folder of the run store (env LIGHT_RUN_DATA_DIR, default ~/.light-run).")
+    Path dataDir;
+
     @Option(names = "--artifacts-dir", defaultValue = "${env:LIGHT_RUN_ARTIFACTS_DIR}",
-            description = "Folder for run artifacts (env LIGHT_RUN_ARTIFACTS_DIR, default ~/.light-run/artifacts).")
+            description = "Folder for run artifacts (env LIGHT_RUN_ARTIFACTS_DIR, default <data dir>/artifacts).")
     Path artifactsDir;
+
+    @Option(names = "--shutdown-grace-ms", defaultValue = "${env:LIGHT_RUN_SHUTDOWN_GRACE_MS:-30000}",
+            description = "On SIGTERM, how long sync runs may still finish before they are cancelled (env"
+                    + " LIGHT_RUN_SHUTDOWN_GRACE_MS, default ${DEFAULT-VALUE}).")
+    long shutdownGraceMs;
 
     @Option(names = "--max-artifacts-bytes", defaultValue = "${env:LIGHT_RUN_MAX_ARTIFACTS_BYTES}",
             description = "Total artifact bytes kept before the oldest runs are evicted (env LIGHT_RUN_MAX_ARTIFACTS_BYTES,"
@@ -117,10 +126,14 @@ final class ServeCommand implements Callable<Integer> {
         if (defaultTimeoutMs <= 0 || defaultTimeoutMs > 3_600_000) {
             throw new ConfigException("default-timeout-ms must be 1..3600000, was " + defaultTimeoutMs);
         }
+        if (shutdownGraceMs < 0) {
+            throw new ConfigException("shutdown-grace-ms must be >= 0, was " + shutdownGraceMs);
+        }
+        Path data = dataDir == null ? defaults.dataDir() : dataDir;
         return new ServerConfig(host, port, token, bodyLimit,
-                artifactsDir == null ? defaults.artifactsDir() : artifactsDir, maxBytes,
+                artifactsDir == null ? data.resolve("artifacts") : artifactsDir, maxBytes,
                 Duration.ofMillis(defaultTimeoutMs), defaults.stateLogBytes(), allowHostNetwork,
-                defaults.callbackTimeout());
+                defaults.callbackTimeout(), data, Duration.ofMillis(shutdownGraceMs));
     }
 
     private int fail(String message) {

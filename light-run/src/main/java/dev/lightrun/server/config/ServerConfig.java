@@ -18,10 +18,13 @@ import java.util.Objects;
  * @param stateLogBytes      how much of the end of stdout and of stderr a run's state keeps (default 64 KiB each)
  * @param allowHostNetworks  whether requests may use the host network or another container's (default false)
  * @param callbackTimeout    how long one callback delivery may take (default 10 s)
+ * @param dataDir            where the run store lives (default ~/.light-run)
+ * @param shutdownGrace      how long a SIGTERM waits for sync runs before cancelling them (default 30 s)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
-                           boolean allowHostNetworks, Duration callbackTimeout) {
+                           boolean allowHostNetworks, Duration callbackTimeout, Path dataDir,
+                           Duration shutdownGrace) {
     public static final int DEFAULT_PORT = 3000;
     public static final long DEFAULT_BODY_LIMIT = 10L * 1024 * 1024;
     public static final long DEFAULT_MAX_ARTIFACTS_BYTES = 20L * 1024 * 1024 * 1024;
@@ -45,46 +48,63 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         }
         Objects.requireNonNull(defaultTimeout, "defaultTimeout was not specified");
         Objects.requireNonNull(callbackTimeout, "callbackTimeout was not specified");
+        Objects.requireNonNull(dataDir, "dataDir was not specified");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace was not specified");
     }
 
     /** Defaults for everything: what {@code light-run serve} uses with no flags and no environment. */
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
-                DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, Duration.ofSeconds(10));
+                DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, Duration.ofSeconds(10),
+                defaultDataDir(), Duration.ofSeconds(30));
+    }
+
+    public static Path defaultDataDir() {
+        return Path.of(System.getProperty("user.home"), ".light-run");
     }
 
     public static Path defaultArtifactsDir() {
-        return Path.of(System.getProperty("user.home"), ".light-run", "artifacts");
+        return defaultDataDir().resolve("artifacts");
     }
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(host, value, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
     }
 
     public ServerConfig withToken(String value) {
         return new ServerConfig(host, port, value, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
     }
 
     public ServerConfig withArtifactsDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, value, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
     }
 
     public ServerConfig withMaxArtifactsBytes(long value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, value, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
     }
 
     public ServerConfig withBodyLimitBytes(long value) {
         return new ServerConfig(host, port, token, value, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
     }
 
     public ServerConfig withAllowHostNetworks(boolean value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, value, callbackTimeout);
+                stateLogBytes, value, callbackTimeout, dataDir, shutdownGrace);
+    }
+
+    public ServerConfig withDataDir(Path value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout, value, shutdownGrace);
+    }
+
+    public ServerConfig withShutdownGrace(Duration value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, value);
     }
 
     @Override
@@ -92,6 +112,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return "ServerConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : "<masked>")
                 + ", bodyLimitBytes=" + bodyLimitBytes + ", artifactsDir=" + artifactsDir + ", maxArtifactsBytes="
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
-                + ", allowHostNetworks=" + allowHostNetworks + "]";
+                + ", allowHostNetworks=" + allowHostNetworks + ", dataDir=" + dataDir + ", shutdownGrace="
+                + shutdownGrace + "]";
     }
 }

@@ -34,10 +34,12 @@ public final class HttpApi {
     }
 
     /** Builds the app (not started). */
-    public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts, String version) {
+    public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
+                                 dev.lightrun.server.networks.NetworkService networks, String version) {
         RunRoutes runRoutes = new RunRoutes(runs,
                 new RunRequestParser(new RunRequestRules(config.allowHostNetworks())), config.bodyLimitBytes());
         ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
+        NetworkRoutes networkRoutes = new NetworkRoutes(networks);
         BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
         byte[] openApi = loadOpenApi(version);
         return Javalin.create(app -> {
@@ -53,6 +55,14 @@ public final class HttpApi {
             app.routes.get("/runs/{id}", runRoutes::get);
             app.routes.post("/runs/{id}/cancel", runRoutes::cancel);
             app.routes.delete("/runs/{id}", runRoutes::delete);
+            app.routes.post("/runs/{id}/stop", runRoutes::stop);
+            app.routes.post("/runs/{id}/pause", runRoutes::pause);
+            app.routes.post("/runs/{id}/resume", runRoutes::resume);
+            app.routes.post("/networks", networkRoutes::create);
+            app.routes.get("/networks", networkRoutes::list);
+            app.routes.get("/networks/{name}", networkRoutes::get);
+            app.routes.delete("/networks/{name}", networkRoutes::delete);
+            app.routes.post("/networks/cleanup", networkRoutes::cleanup);
             app.routes.get("/runs/{id}/artifacts", artifactRoutes::list);
             app.routes.get("/runs/{id}/artifacts/<path>", artifactRoutes::download);
             app.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
@@ -98,8 +108,35 @@ public final class HttpApi {
     private static void registerErrors(JavalinConfig app) {
         app.routes.exception(ApiException.class, (e, ctx) -> render(ctx, e.status(), e.code(), e.getMessage(), e.details()));
         app.routes.exception(RunException.class, (e, ctx) -> render(ctx,
-                e.kind() == RunException.Kind.NOT_FOUND ? 404 : 409,
-                e.kind() == RunException.Kind.NOT_FOUND ? "not_found" : "conflict", e.getMessage(), List.of()));
+                switch (e.kind()) {
+                    case NOT_FOUND -> 404;
+                    case CONFLICT -> 409;
+                    case UNAVAILABLE -> 503;
+                },
+                switch (e.kind()) {
+                    case NOT_FOUND -> "not_found";
+                    case CONFLICT -> "conflict";
+                    case UNAVAILABLE -> "unavailable";
+                }, e.getMessage(), List.of()));
+        app.routes.exception(dev.lightrun.runner.RunnerException.class, (e, ctx) -> {
+            int status = switch (e.code()) {
+                case NOT_FOUND -> 404;
+                case CONFLICT -> 409;
+                case INVALID_REQUEST -> 400;
+                case DAEMON_UNREACHABLE -> 503;
+                default -> 500;
+            };
+            if (status == 500) {
+                log.error("{} {} - failed: {}", ctx.method().name(), ctx.path(), e.getMessage());
+            }
+            render(ctx, status, switch (status) {
+                case 404 -> "not_found";
+                case 409 -> "conflict";
+                case 400 -> "bad_request";
+                case 503 -> "docker_unavailable";
+                default -> "internal_error";
+            }, e.getMessage(), List.of());
+        });
         app.routes.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(),
                 e.getStatus() == 413 ? "payload_too_large" : "http_" + e.getStatus(), e.getMessage(), List.of()));
         app.routes.exception(Exception.class, (e, ctx) -> {

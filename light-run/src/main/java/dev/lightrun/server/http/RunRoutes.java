@@ -2,7 +2,9 @@ package dev.lightrun.server.http;
 
 import dev.lightrun.server.runs.RunRequest;
 import dev.lightrun.server.runs.RunService;
+import dev.lightrun.server.runs.RunIds;
 import dev.lightrun.server.runs.RunState;
+import dev.lightrun.server.runs.RunStatus;
 import io.javalin.http.Context;
 
 import java.util.LinkedHashMap;
@@ -80,8 +82,74 @@ final class RunRoutes {
         return new ApiException(413, "payload_too_large", "request body is larger than " + bodyLimitBytes + " bytes");
     }
 
+    static final int DEFAULT_PAGE = 100;
+    static final int MAX_PAGE = 1000;
+
+    /**
+     * GET /runs?status=&limit=&cursor=: a JSON array (as the original light-run answers), newest first; the next page's
+     * cursor is in the {@code X-Next-Cursor} header and a {@code Link: <...>; rel="next"} header.
+     */
     void list(Context ctx) {
-        ctx.json(runs.list());
+        RunStatus status = null;
+        String statusParam = ctx.queryParam("status");
+        if (statusParam != null) {
+            status = java.util.Arrays.stream(RunStatus.values()).filter(s -> s.json().equals(statusParam)).findFirst()
+                    .orElseThrow(() -> ApiException.badRequest("status", "must be running, succeeded, failed or cancelled"));
+        }
+        int limit = DEFAULT_PAGE;
+        String limitParam = ctx.queryParam("limit");
+        if (limitParam != null) {
+            try {
+                limit = Integer.parseInt(limitParam);
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > MAX_PAGE) {
+                throw ApiException.badRequest("limit", "must be 1.." + MAX_PAGE);
+            }
+        }
+        String cursor = ctx.queryParam("cursor");
+        if (cursor != null && !RunIds.looksValid(cursor)) {
+            throw ApiException.badRequest("cursor", "must be a run id from X-Next-Cursor");
+        }
+        var page = runs.page(status, limit, cursor);
+        if (page.next() != null) {
+            ctx.header("X-Next-Cursor", page.next());
+            ctx.header("Link", "</runs?" + (statusParam == null ? "" : "status=" + statusParam + "&") + "limit=" + limit
+                    + "&cursor=" + page.next() + ">; rel=\"next\"");
+        }
+        ctx.json(page.runs());
+    }
+
+    /** POST /runs/{id}/stop {signal?, grace? (ms, <= 300000)}: signal, then kill after the grace period. */
+    void stop(Context ctx) {
+        String id = ctx.pathParam("id");
+        ctx.attribute(RUN_ID_ATTRIBUTE, id);
+        var body = JsonBodies.object(ctx.bodyAsBytes(), java.util.Set.of("signal", "grace"), true);
+        String signal = JsonBodies.text(body, "signal");
+        if (signal != null && !signal.matches("(SIG)?[A-Z0-9]{1,10}")) {
+            throw ApiException.badRequest("signal", "must be a signal name like SIGTERM or INT");
+        }
+        Long grace = JsonBodies.integer(body, "grace");
+        if (grace != null && (grace < 0 || grace > 300_000)) {
+            throw ApiException.badRequest("grace", "must be 0..300000 ms");
+        }
+        runs.stop(id, signal == null ? "SIGTERM" : signal, java.time.Duration.ofMillis(grace == null ? 10_000 : grace));
+        ctx.status(204);
+    }
+
+    void pause(Context ctx) {
+        String id = ctx.pathParam("id");
+        ctx.attribute(RUN_ID_ATTRIBUTE, id);
+        runs.pause(id);
+        ctx.status(204);
+    }
+
+    void resume(Context ctx) {
+        String id = ctx.pathParam("id");
+        ctx.attribute(RUN_ID_ATTRIBUTE, id);
+        runs.resume(id);
+        ctx.status(204);
     }
 
     void get(Context ctx) {

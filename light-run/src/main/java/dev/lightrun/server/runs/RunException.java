@@ -2,8 +2,8 @@ package dev.lightrun.server.runs;
 
 /** A request about a run that cannot be served: the run is unknown, or in a state that forbids the action. */
 public class RunException extends RuntimeException {
-    /** What went wrong; the HTTP layer maps it to 404 or 409. */
-    public enum Kind { NOT_FOUND, CONFLICT }
+    /** What went wrong; the HTTP layer maps it to 404, 409 or 503. */
+    public enum Kind { NOT_FOUND, CONFLICT, UNAVAILABLE }
 
     private final Kind kind;
 

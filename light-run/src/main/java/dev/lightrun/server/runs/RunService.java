@@ -4,25 +4,34 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.Execution;
+import dev.lightrun.runner.ExtractPolicy;
+import dev.lightrun.runner.Extraction;
+import dev.lightrun.runner.Reattach;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.Runner;
+import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
-import dev.lightrun.server.callbacks.CallbackSender;
+import dev.lightrun.server.callbacks.CallbackOutbox;
 import dev.lightrun.server.store.RunStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Accepts runs, starts them on the {@link Runner}, and finishes them: final state in the store, artifact sizes and
- * eviction, callback. A run is recorded before the caller gets an answer, so nothing accepted is lost by a crash
- * after the answer. Thread-safe.
+ * Accepts runs, starts them on the {@link Runner}, and finishes them: final state and callback in the store (one
+ * transaction), artifact sizes and eviction, callback delivery. A run is recorded before the caller gets an answer,
+ * so a crash after the answer cannot lose it; at start-up {@link #recover()} picks up what a previous process left
+ * running. Thread-safe.
  */
 public final class RunService {
     private static final Logger log = LoggerFactory.getLogger(RunService.class);
@@ -30,15 +39,20 @@ public final class RunService {
     private final Runner runner;
     private final RunStore store;
     private final ArtifactStore artifacts;
-    private final CallbackSender callbacks;
+    private final CallbackOutbox callbacks;
     private final RunSpecFactory specs;
     private final ObjectMapper json;
     private final long maxArtifactsBytes;
-    private final ConcurrentHashMap<String, Execution> executions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<RunState>> finishing = new ConcurrentHashMap<>();
     private final ReentrantLock evictionLock = new ReentrantLock();
+    private volatile boolean shuttingDown;
 
-    public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackSender callbacks,
+    /** A run this process is executing, and whether a client is waiting for it. */
+    private record Tracked(Execution execution, boolean detached) {
+    }
+
+    public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, ObjectMapper json, long maxArtifactsBytes) {
         this.runner = runner;
         this.store = store;
@@ -58,49 +72,59 @@ public final class RunService {
      * request cannot become a valid run.
      */
     public Submitted submit(RunRequest request) {
+        if (shuttingDown) {
+            throw new RunException(RunException.Kind.UNAVAILABLE, "the server is shutting down; try again shortly");
+        }
         String id = RunIds.next();
         var spec = specs.create(id, request);
-        RunState accepted = RunState.running(id, request.image(), request.isDetached(), Instant.now());
-        store.save(accepted);
+        Instant now = Instant.now();
+        RunState accepted = RunState.running(id, request.image(), request.isDetached(), now);
+        store.create(accepted, new RunPlan(request.extract(), now.plus(spec.timeout()), request.callbackUrl(),
+                request.callbackSecret()));
         CompletableFuture<RunState> finished = new CompletableFuture<>();
         finishing.put(id, finished);
         log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
         try {
-            Execution execution = runner.start(spec);
-            executions.put(id, execution);
-            // Registered after put, so the removal in finish() always follows it.
-            execution.result().whenComplete((result, failure) -> finish(accepted, request, result));
+            track(accepted, runner.start(spec), request.isDetached());
         } catch (RuntimeException e) {
             log.error("run {} - could not be started", id, e);
-            complete(id, failed(accepted, "could not start: " + e.getMessage(), "START_FAILED"), request);
+            complete(failed(accepted, "could not start: " + e.getMessage(), "START_FAILED"));
         }
         return new Submitted(accepted, finished);
     }
 
-    private void finish(RunState accepted, RunRequest request, RunResult result) {
-        executions.remove(accepted.id());
-        RunState done = RunStates.finished(accepted, result);
-        if (store.find(accepted.id()).isEmpty()) {
-            log.warn("run {} - finished after its state was dropped; keeping the final state", accepted.id());
-        }
-        complete(accepted.id(), done, request);
+    private void track(RunState accepted, Execution execution, boolean detached) {
+        executions.put(accepted.id(), new Tracked(execution, detached));
+        // Registered after put, so the removal in finish() always follows it.
+        execution.result().whenComplete((result, failure) -> finish(accepted, result));
     }
 
-    private void complete(String id, RunState done, RunRequest request) {
-        store.save(done);
-        long bytes = done.artifactBytes();
+    private void finish(RunState accepted, RunResult result) {
+        executions.remove(accepted.id());
+        complete(RunStates.finished(accepted, result));
+    }
+
+    private void complete(RunState done) {
+        String id = done.id();
+        Optional<RunPlan> plan = store.plan(id);
+        byte[] callbackBody = null;
+        if (done.detached() && plan.isPresent() && plan.get().callbackUrl() != null) {
+            try {
+                callbackBody = json.writeValueAsBytes(done);
+            } catch (JsonProcessingException e) {
+                log.error("run {} - could not render the callback body", id, e);
+            }
+        }
+        store.finish(done, callbackBody);
         if (!done.artifacts().isEmpty()) {
-            artifacts.recordFinished(id, bytes);
+            artifacts.recordFinished(id, done.artifactBytes());
             evictOver(maxArtifactsBytes, id);
         }
         log.info("run {} - {} (exit {}, {} ms{})", id, done.status().json(), done.exitCode(), done.durationMs(),
                 done.errorCode() == null ? "" : ", " + done.errorCode());
-        if (request.isDetached() && request.callbackUrl() != null) {
-            try {
-                callbacks.send(id, request.callbackUrl(), request.callbackSecret(), json.writeValueAsBytes(done));
-            } catch (JsonProcessingException e) {
-                log.error("run {} - could not render the callback body", id, e);
-            }
+        if (callbackBody != null) {
+            callbacks.send(new RunStore.PendingCallback(id, plan.get().callbackUrl(), plan.get().callbackSecret(),
+                    callbackBody, 0));
         }
         CompletableFuture<RunState> waiter = finishing.remove(id);
         if (waiter != null) {
@@ -112,6 +136,89 @@ public final class RunService {
         return new RunState(accepted.id(), RunStatus.FAILED, accepted.image(), accepted.detached(),
                 accepted.startedAt(), Instant.now(), null, 0L, false, false, List.of(), error, code,
                 RunState.Logs.EMPTY, null);
+    }
+
+    /**
+     * At start-up, before serving: every run recorded as running is matched with its container by label. A running
+     * container is followed to its end, an exited one is finished from its exit code, a missing one ends failed
+     * saying so. Then containers of ours that no run knows are removed, and undelivered callbacks are sent.
+     */
+    public void recover() {
+        int reattached = 0;
+        int lost = 0;
+        for (RunState state : store.running()) {
+            RunPlan plan = store.plan(state.id()).orElse(new RunPlan(List.of(), Instant.now(), null, null));
+            Extraction extraction = plan.extract().isEmpty() ? null : new Extraction(plan.extract(),
+                    artifacts.folderOf(state.id()), ExtractPolicy.ON_SUCCESS, Extraction.DEFAULT_CAP_BYTES,
+                    Extraction.DEFAULT_CAP_BYTES);
+            Optional<Execution> execution;
+            try {
+                execution = runner.reattach(new Reattach(state.id(), plan.deadline(), extraction, null,
+                        specs.stateLogBytes()));
+            } catch (RunnerException e) {
+                log.warn("run {} - could not look for its container: {}", state.id(), e.getMessage());
+                continue;
+            }
+            if (execution.isPresent()) {
+                track(state, execution.get(), state.detached());
+                reattached++;
+            } else {
+                complete(failed(state, "its container was gone when light-run restarted (removed while the server"
+                        + " was down)", "LOST"));
+                lost++;
+            }
+        }
+        try {
+            var reaped = runner.reapOrphans(Duration.ZERO);
+            if (reaped.containers().size() > 0) {
+                log.info("recovery - removed {} container(s) of ours that no run knows", reaped.containers().size());
+            }
+        } catch (RunnerException e) {
+            log.warn("recovery - could not reap orphans: {}", e.getMessage());
+        }
+        int callbacksPending = callbacks.sendPending();
+        log.info("recovery - {} run(s) re-attached, {} lost, {} callback(s) resent", reattached, lost, callbacksPending);
+    }
+
+    /**
+     * Graceful shutdown: refuse new runs, let sync runs finish within {@code grace}, then cancel the rest and record
+     * it. Detached runs are left running; the next start re-attaches them.
+     */
+    public void shutdown(Duration grace) {
+        shuttingDown = true;
+        List<String> sync = executions.entrySet().stream().filter(e -> !e.getValue().detached())
+                .map(java.util.Map.Entry::getKey).toList();
+        if (sync.isEmpty()) {
+            return;
+        }
+        log.info("shutdown - waiting up to {} for {} sync run(s)", grace, sync.size());
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (String id : sync) {
+            awaitFinal(id, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+        for (String id : sync) {
+            Tracked tracked = executions.get(id);
+            if (tracked != null && tracked.execution().cancel()) {
+                log.info("run {} - cancelled by shutdown", id);
+                awaitFinal(id, Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    private void awaitFinal(String id, Duration timeout) {
+        CompletableFuture<RunState> waiter = finishing.get(id);
+        if (waiter == null) {
+            return;
+        }
+        try {
+            waiter.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // still running: the caller decides
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            log.warn("run {} - finished with an error: {}", id, e.getCause().toString());
+        }
     }
 
     /**
@@ -148,17 +255,49 @@ public final class RunService {
         return store.find(id).orElseThrow(() -> RunException.notFound(id));
     }
 
-    public List<RunState> list() {
-        return store.listNewestFirst();
+    /** One page of runs, newest first. */
+    public RunStore.Page page(RunStatus status, int limit, String cursor) {
+        return store.page(status, limit, cursor);
     }
 
     /** Kills a running run; it ends {@code cancelled}. 404 when unknown or already finished. */
     public void cancel(String id) {
-        RunState state = get(id);
-        Execution execution = executions.get(id);
-        if (state.status().isTerminal() || execution == null || !execution.cancel()) {
+        if (!running(id).execution().cancel()) {
             throw new RunException(RunException.Kind.NOT_FOUND, "run " + id + " is not running");
         }
+    }
+
+    /** Signal, then kill after {@code grace}; the run ends {@code cancelled}. */
+    public void stop(String id, String signal, Duration grace) {
+        if (!running(id).execution().stop(signal, grace)) {
+            throw new RunException(RunException.Kind.NOT_FOUND, "run " + id + " is not running");
+        }
+    }
+
+    public void pause(String id) {
+        control(id, Execution::pause);
+    }
+
+    public void resume(String id) {
+        control(id, Execution::resume);
+    }
+
+    private void control(String id, java.util.function.Consumer<Execution> action) {
+        Tracked tracked = running(id);
+        try {
+            action.accept(tracked.execution());
+        } catch (RunnerException e) {
+            throw new RunException(RunException.Kind.CONFLICT, e.getMessage());
+        }
+    }
+
+    private Tracked running(String id) {
+        RunState state = get(id);
+        Tracked tracked = executions.get(id);
+        if (state.status().isTerminal() || tracked == null) {
+            throw new RunException(RunException.Kind.NOT_FOUND, "run " + id + " is not running");
+        }
+        return tracked;
     }
 
     /** Deletes a finished run and its files. 409 while it runs. */
@@ -179,5 +318,10 @@ public final class RunService {
     /** What the engine says about itself; throws when the daemon does not answer. */
     public EngineInfo engine() {
         return runner.info();
+    }
+
+    /** The runner, for the networks routes. */
+    public Runner runner() {
+        return runner;
     }
 }

@@ -26,6 +26,10 @@ public final class RunSpecFactory {
         this.allowHostNetworks = allowHostNetworks;
     }
 
+    long stateLogBytes() {
+        return stateLogBytes;
+    }
+
     RunSpec create(String id, RunRequest request) {
         RunSpec.Builder spec = RunSpec.builder(request.image())
                 .runId(id)

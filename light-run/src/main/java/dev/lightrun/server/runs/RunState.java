@@ -47,6 +47,7 @@ public record RunState(String id, RunStatus status, String image, boolean detach
     }
 
     /** Total bytes of the run's extracted files. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public long artifactBytes() {
         return artifacts.stream().mapToLong(Artifact::bytes).sum();
     }

@@ -1,28 +1,66 @@
 package dev.lightrun.server.store;
 
+import dev.lightrun.server.runs.RunPlan;
 import dev.lightrun.server.runs.RunState;
+import dev.lightrun.server.runs.RunStatus;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Where run states live. Hides storage so another database can take the place of this one (SQLite next, PostgreSQL
- * when several servers share runs). Implementations are thread-safe; every write is complete when the call returns.
+ * Where runs live. Hides SQL so another database can take this one's place (PostgreSQL when several servers share
+ * runs). Thread-safe; every write is durable when the call returns, so a state is never acknowledged before it is
+ * stored.
  */
 public interface RunStore extends AutoCloseable {
 
-    /** Inserts or replaces the state of {@code state.id()}. */
-    void save(RunState state);
+    /** Records a new run with what is needed to finish it after a restart. */
+    void create(RunState state, RunPlan plan);
+
+    /** Replaces the state of an existing run (a no-op for a run that was deleted meanwhile). */
+    void update(RunState state);
+
+    /**
+     * Records a run's final state and, in the same transaction, its pending callback (if {@code callbackBody} is not
+     * null), so a crash cannot keep one without the other.
+     */
+    void finish(RunState state, byte[] callbackBody);
 
     Optional<RunState> find(String id);
 
-    /** Newest first (run ids are time-ordered). */
-    List<RunState> listNewestFirst();
+    Optional<RunPlan> plan(String id);
 
-    /** Removes the run; true when it existed. */
+    /** Runs recorded as running, oldest first: what start-up recovery must reconcile. */
+    List<RunState> running();
+
+    /** One page, newest first; {@code status} null for all; {@code cursor} is the last id of the previous page. */
+    Page page(RunStatus status, int limit, String cursor);
+
+    /** Removes the run and its pending callback; true when it existed. */
     boolean delete(String id);
 
+    /** Callbacks not delivered yet, oldest first. */
+    List<PendingCallback> pendingCallbacks();
+
+    /** Marks one delivery attempt; {@code delivered} ends the callback's life. */
+    void callbackAttempted(String runId, int httpStatus, boolean delivered, Instant at);
+
     @Override
-    default void close() {
+    void close();
+
+    /** A page of runs and the cursor of the next one (null on the last page). */
+    record Page(List<RunState> runs, String next) {
+        public Page {
+            runs = List.copyOf(runs);
+        }
+    }
+
+    /** A callback waiting for delivery. {@link #toString()} masks the secret. */
+    record PendingCallback(String runId, String url, String secret, byte[] body, int attempts) {
+        @Override
+        public String toString() {
+            return "PendingCallback[runId=" + runId + ", url=" + url + ", attempts=" + attempts + "]";
+        }
     }
 }

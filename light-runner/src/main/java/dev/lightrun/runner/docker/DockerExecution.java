@@ -70,13 +70,33 @@ final class DockerExecution implements Execution {
     private volatile boolean paused;
     private volatile String stopDescription;
     private volatile ScheduledFuture<?> timeoutTask;
+    private volatile boolean abandoned;
+    /** Set when picking up a container an earlier process started; null for a fresh run. */
+    private final Existing existing;
+
+    /** A container found by label, with when it started and when its timeout expires. */
+    record Existing(String containerId, Instant startedAt, Instant deadline) {
+    }
 
     DockerExecution(DockerClient docker, RunSpec spec, DockerRunner.Context context) {
+        this(docker, spec, context, null);
+    }
+
+    DockerExecution(DockerClient docker, RunSpec spec, DockerRunner.Context context, Existing existing) {
         this.docker = docker;
         this.spec = spec;
         this.context = context;
+        this.existing = existing;
         this.stdout = new TailBuffer(spec.logCapBytes());
         this.stderr = new TailBuffer(spec.logCapBytes());
+    }
+
+    /**
+     * The process is going away but the container must live on (a restart re-attaches it): from now on nothing is
+     * removed and the result is never completed.
+     */
+    void abandon() {
+        abandoned = true;
     }
 
     @Override
@@ -104,24 +124,32 @@ final class DockerExecution implements Execution {
         RunError error = null;
         ExtractOutcome extracted = ExtractOutcome.NOTHING;
         try {
-            String image = timed("image", this::resolveImage);
-            if (!claimable()) {
-                return;
+            LogFollower logs = null;
+            Duration timeout = spec.timeout();
+            if (existing == null) {
+                String image = timed("image", this::resolveImage);
+                if (!claimable()) {
+                    return;
+                }
+                containerId = timed("create", () -> create(image));
+                if (FilesTar.needed(spec)) {
+                    timed("upload", this::upload);
+                }
+                connectExtraNetworks();
+                if (!claimable()) {
+                    return;
+                }
+                logs = attachLogs();
+                timed("start", () -> {
+                    docker.startContainerCmd(containerId).exec();
+                    return null;
+                });
+                startedAt = Instant.now();
+            } else {
+                containerId = existing.containerId();
+                startedAt = existing.startedAt();
+                timeout = Duration.between(Instant.now(), existing.deadline());
             }
-            containerId = timed("create", () -> create(image));
-            if (FilesTar.needed(spec)) {
-                timed("upload", this::upload);
-            }
-            connectExtraNetworks();
-            if (!claimable()) {
-                return;
-            }
-            LogFollower logs = attachLogs();
-            timed("start", () -> {
-                docker.startContainerCmd(containerId).exec();
-                return null;
-            });
-            startedAt = Instant.now();
             started = true;
             if (outcome.get() != Outcome.NONE) {
                 // A cancel or stop arrived while we were starting; its kill may have missed a not-yet-running container.
@@ -129,16 +157,30 @@ final class DockerExecution implements Execution {
             }
             timeoutTask = context.scheduler().schedule(
                     () -> Thread.ofVirtual().name("timeout-" + runId()).start(this::onTimeout),
-                    spec.timeout().toMillis(), TimeUnit.MILLISECONDS);
+                    Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
             long waitStarted = System.nanoTime();
             exitCode = awaitExit();
             exitedAt = Instant.now();
             timings.put("run", Duration.ofNanos(System.nanoTime() - waitStarted));
             timeoutTask.cancel(false);
             outcome.compareAndSet(Outcome.NONE, Outcome.EXITED);
-            logs.drain();
-            // 137 is SIGKILL: only then can it have been the OOM killer, so only then pay for an inspect.
-            oomKilled = exitCode == 137 && outcome.get() == Outcome.EXITED && wasOomKilled();
+            if (logs != null) {
+                logs.drain();
+            } else {
+                replayLogs();
+            }
+            if (existing != null) {
+                // It may have exited long before we looked: the engine knows when, and whether memory killed it.
+                InspectContainerResponse.ContainerState state = inspectState();
+                Instant finished = state == null ? null : DockerRunner.parseInstant(state.getFinishedAt());
+                if (finished != null) {
+                    exitedAt = finished;
+                }
+                oomKilled = state != null && Boolean.TRUE.equals(state.getOOMKilled()) && outcome.get() == Outcome.EXITED;
+            } else {
+                // 137 is SIGKILL: only then can it have been the OOM killer, so only then pay for an inspect.
+                oomKilled = exitCode == 137 && outcome.get() == Outcome.EXITED && wasOomKilled();
+            }
             if (shouldExtract(exitCode)) {
                 extracted = timed("extract", this::extract);
             }
@@ -150,13 +192,17 @@ final class DockerExecution implements Execution {
             if (timeoutTask != null) {
                 timeoutTask.cancel(false);
             }
-            remove();
-            Instant finishedAt = exitedAt != null ? exitedAt : Instant.now();
-            if (error == null && extracted.error != null) {
-                error = extracted.error;
+            if (abandoned) {
+                log.info("run {} - left running for the next process to pick up", runId());
+            } else {
+                remove();
+                Instant finishedAt = exitedAt != null ? exitedAt : Instant.now();
+                if (error == null && extracted.error != null) {
+                    error = extracted.error;
+                }
+                result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
+                spec.logSink().close();
             }
-            result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
-            spec.logSink().close();
         }
     }
 
@@ -237,12 +283,16 @@ final class DockerExecution implements Execution {
     }
 
     private boolean wasOomKilled() {
+        InspectContainerResponse.ContainerState state = inspectState();
+        return state != null && Boolean.TRUE.equals(state.getOOMKilled());
+    }
+
+    private InspectContainerResponse.ContainerState inspectState() {
         try {
-            InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
-            return inspect.getState() != null && Boolean.TRUE.equals(inspect.getState().getOOMKilled());
+            return docker.inspectContainerCmd(containerId).exec().getState();
         } catch (RuntimeException e) {
-            log.warn("run {} - could not inspect the exited container for an OOM kill: {}", runId(), e.getMessage());
-            return false;
+            log.warn("run {} - could not inspect the exited container: {}", runId(), e.getMessage());
+            return null;
         }
     }
 
@@ -391,6 +441,21 @@ final class DockerExecution implements Execution {
             throw DockerErrors.translate(e, "attaching to run " + runId(), ErrorCode.START_FAILED);
         }
         return follower;
+    }
+
+    /**
+     * For a picked-up container: its whole output, read back from the engine's log copy once it has exited (complete
+     * then; following it live can lose the last lines on Engine 20.10).
+     */
+    private void replayLogs() {
+        LogFollower follower = new LogFollower();
+        try {
+            docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false).exec(follower);
+        } catch (RuntimeException e) {
+            log.warn("run {} - could not read back its logs: {}", runId(), e.toString());
+            return;
+        }
+        follower.drain();
     }
 
     /** Receives the multiplexed log stream and fans it out to the tail buffers and the caller's sink. */

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -91,19 +92,70 @@ public final class DockerRunner implements Runner {
             throw new IllegalStateException("runner is closed");
         }
         DockerExecution execution = new DockerExecution(docker, spec, context);
-        if (live.putIfAbsent(spec.runId(), execution) != null) {
-            throw new RunnerException(ErrorCode.CONFLICT, "run " + spec.runId() + " is already running");
+        launch(execution);
+        return execution;
+    }
+
+    private void launch(DockerExecution execution) {
+        String runId = execution.runId();
+        if (live.putIfAbsent(runId, execution) != null) {
+            throw new RunnerException(ErrorCode.CONFLICT, "run " + runId + " is already running");
         }
-        execution.result().whenComplete((result, failure) -> live.remove(spec.runId(), execution));
-        Thread.ofVirtual().name("run-" + spec.runId()).start(() -> {
+        execution.result().whenComplete((result, failure) -> live.remove(runId, execution));
+        Thread.ofVirtual().name("run-" + runId).start(() -> {
             try {
                 execution.run();
             } catch (Throwable unexpected) {
                 // run() completes the result in its finally; this only guards against a bug there.
-                log.error("run {} - lifecycle failed unexpectedly", spec.runId(), unexpected);
+                log.error("run {} - lifecycle failed unexpectedly", runId, unexpected);
             }
         });
-        return execution;
+    }
+
+    @Override
+    public java.util.Optional<Execution> reattach(dev.lightrun.runner.Reattach reattach) {
+        if (closed.get()) {
+            throw new IllegalStateException("runner is closed");
+        }
+        com.github.dockerjava.api.command.InspectContainerResponse container;
+        try {
+            List<com.github.dockerjava.api.model.Container> found = docker.listContainersCmd().withShowAll(true)
+                    .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.RUN_ID, reattach.runId()))
+                    .exec();
+            if (found.isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            container = docker.inspectContainerCmd(found.getFirst().getId()).exec();
+        } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
+            return java.util.Optional.empty();
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "looking for the container of run " + reattach.runId(), ErrorCode.DOCKER_ERROR);
+        }
+        RunSpec spec = RunSpec.builder(container.getConfig().getImage())
+                .runId(reattach.runId())
+                .extraction(reattach.extraction())
+                .logSink(reattach.logSink())
+                .logCapBytes(reattach.logCapBytes())
+                .build();
+        Instant startedAt = parseInstant(container.getState().getStartedAt());
+        DockerExecution execution = new DockerExecution(docker, spec, context, new DockerExecution.Existing(
+                container.getId(), startedAt == null ? Instant.now() : startedAt, reattach.deadline()));
+        log.info("run {} - re-attached to container {} ({})", reattach.runId(), container.getId().substring(0, 12),
+                container.getState().getStatus());
+        launch(execution);
+        return java.util.Optional.of(execution);
+    }
+
+    /** Docker's timestamps (RFC 3339 with nanoseconds); null for absent or the zero time of a never-run container. */
+    static Instant parseInstant(String value) {
+        if (value == null || value.isBlank() || value.startsWith("0001-01-01")) {
+            return null;
+        }
+        try {
+            return java.time.OffsetDateTime.parse(value).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     /** The live execution of a run started by this runner, if it is still going. */
@@ -167,14 +219,15 @@ public final class DockerRunner implements Runner {
     }
 
     /**
-     * Stops the timers and closes the client. Running containers are left alone (a server restarting re-attaches
-     * them by label); their executions end with {@link ErrorCode#DAEMON_UNREACHABLE} once the client is gone.
+     * Stops the timers and closes the client. Containers still running are left alone, labelled, for a later
+     * {@link #reattach} (a restarting server picks them up); their executions here never complete.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        live.values().forEach(DockerExecution::abandon);
         context.scheduler().shutdown();
         try {
             if (!context.scheduler().awaitTermination(2, TimeUnit.SECONDS)) {

@@ -127,8 +127,16 @@ final class NetworkManager {
 
     List<NetworkInfo> list() {
         try {
+            // The list call leaves out attached containers; inspect tells them (our networks are few).
             return docker.listNetworksCmd().withFilter("label", List.of(Labels.managedFilter())).exec().stream()
-                    .map(NetworkManager::toInfo)
+                    .map(n -> {
+                        try {
+                            return toInfo(docker.inspectNetworkCmd().withNetworkId(n.getId()).exec());
+                        } catch (NotFoundException removedMeanwhile) {
+                            return null;
+                        }
+                    })
+                    .filter(java.util.Objects::nonNull)
                     .toList();
         } catch (RuntimeException e) {
             throw DockerErrors.translate(e, "listing networks", ErrorCode.DOCKER_ERROR);

@@ -1,0 +1,25 @@
+package dev.lightrun.server.runs;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What the server must still know to finish a run after a restart: which paths to extract, when its timeout
+ * expires, and where its callback goes. Stored next to the run; {@link #toString()} masks the callback secret.
+ *
+ * @param extract        container paths to copy out
+ * @param deadline       when the run's timeout expires (wall clock)
+ * @param callbackUrl    null when there is no callback
+ * @param callbackSecret null when the callback is unsigned
+ */
+public record RunPlan(List<String> extract, Instant deadline, String callbackUrl, String callbackSecret) {
+    public RunPlan {
+        extract = extract == null ? List.of() : List.copyOf(extract);
+    }
+
+    @Override
+    public String toString() {
+        return "RunPlan[extract=" + extract + ", deadline=" + deadline + ", callbackUrl=" + callbackUrl
+                + ", callbackSecret=" + (callbackSecret == null ? "none" : "<masked>") + "]";
+    }
+}

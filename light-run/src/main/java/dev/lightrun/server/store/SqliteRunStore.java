@@ -1,0 +1,254 @@
+package dev.lightrun.server.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lightrun.server.runs.RunPlan;
+import dev.lightrun.server.runs.RunState;
+import dev.lightrun.server.runs.RunStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The run store in one SQLite file ({@code <data dir>/light-run.db}), WAL mode, {@code synchronous=FULL} so a
+ * committed write survives a crash of the process and of the machine. The schema is versioned; pending migrations
+ * run at start-up. One connection behind a lock: SQLite serializes writers anyway, and our writes are a few per run.
+ */
+public final class SqliteRunStore implements RunStore {
+    private static final Logger log = LoggerFactory.getLogger(SqliteRunStore.class);
+
+    private final Connection connection;
+    private final ObjectMapper json;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    public SqliteRunStore(Path dataDir, ObjectMapper json) {
+        this.json = json;
+        try {
+            Files.createDirectories(dataDir);
+            Path file = dataDir.resolve("light-run.db");
+            this.connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+            try (Statement pragmas = connection.createStatement()) {
+                pragmas.execute("PRAGMA journal_mode=WAL");
+                pragmas.execute("PRAGMA synchronous=FULL");
+                pragmas.execute("PRAGMA busy_timeout=5000");
+                pragmas.execute("PRAGMA foreign_keys=ON");
+            }
+            int applied = Migrations.apply(connection);
+            log.info("store - {} ({} migration(s) applied, schema version {})", file, applied, Migrations.latest());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data folder " + dataDir, e);
+        } catch (SQLException e) {
+            throw new StoreException("cannot open the run store in " + dataDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void create(RunState state, RunPlan plan) {
+        write("INSERT INTO runs(id, status, state, plan, updated_at) VALUES (?, ?, ?, ?, ?)", st -> {
+            st.setString(1, state.id());
+            st.setString(2, state.status().json());
+            st.setString(3, toJson(state));
+            st.setString(4, toJson(plan));
+            st.setString(5, Instant.now().toString());
+        });
+    }
+
+    @Override
+    public void update(RunState state) {
+        write("UPDATE runs SET status = ?, state = ?, updated_at = ? WHERE id = ?", st -> {
+            st.setString(1, state.status().json());
+            st.setString(2, toJson(state));
+            st.setString(3, Instant.now().toString());
+            st.setString(4, state.id());
+        });
+    }
+
+    @Override
+    public void finish(RunState state, byte[] callbackBody) {
+        lock.lock();
+        try {
+            connection.setAutoCommit(false);
+            try {
+                try (PreparedStatement st = connection.prepareStatement(
+                        "UPDATE runs SET status = ?, state = ?, updated_at = ? WHERE id = ?")) {
+                    st.setString(1, state.status().json());
+                    st.setString(2, toJson(state));
+                    st.setString(3, Instant.now().toString());
+                    st.setString(4, state.id());
+                    st.executeUpdate();
+                }
+                if (callbackBody != null) {
+                    try (PreparedStatement st = connection.prepareStatement(
+                            "INSERT OR REPLACE INTO callbacks(run_id, body, attempts, created_at) VALUES (?, ?, 0, ?)")) {
+                        st.setString(1, state.id());
+                        st.setBytes(2, callbackBody);
+                        st.setString(3, Instant.now().toString());
+                        st.executeUpdate();
+                    }
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot record the end of run " + state.id() + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<RunState> find(String id) {
+        return query("SELECT state FROM runs WHERE id = ?", st -> st.setString(1, id),
+                rs -> fromJson(rs.getString(1), RunState.class)).stream().findFirst();
+    }
+
+    @Override
+    public Optional<RunPlan> plan(String id) {
+        return query("SELECT plan FROM runs WHERE id = ?", st -> st.setString(1, id),
+                rs -> fromJson(rs.getString(1), RunPlan.class)).stream().findFirst();
+    }
+
+    @Override
+    public List<RunState> running() {
+        return query("SELECT state FROM runs WHERE status = 'running' ORDER BY id", st -> { },
+                rs -> fromJson(rs.getString(1), RunState.class));
+    }
+
+    @Override
+    public Page page(RunStatus status, int limit, String cursor) {
+        StringBuilder sql = new StringBuilder("SELECT state FROM runs WHERE 1 = 1");
+        if (status != null) {
+            sql.append(" AND status = ?");
+        }
+        if (cursor != null) {
+            sql.append(" AND id < ?");
+        }
+        // One more than asked tells whether there is a next page without a second query.
+        sql.append(" ORDER BY id DESC LIMIT ?");
+        List<RunState> rows = query(sql.toString(), st -> {
+            int i = 1;
+            if (status != null) {
+                st.setString(i++, status.json());
+            }
+            if (cursor != null) {
+                st.setString(i++, cursor);
+            }
+            st.setInt(i, limit + 1);
+        }, rs -> fromJson(rs.getString(1), RunState.class));
+        boolean more = rows.size() > limit;
+        List<RunState> runs = more ? rows.subList(0, limit) : rows;
+        return new Page(runs, more ? runs.getLast().id() : null);
+    }
+
+    @Override
+    public boolean delete(String id) {
+        return write("DELETE FROM runs WHERE id = ?", st -> st.setString(1, id)) > 0;
+    }
+
+    @Override
+    public List<PendingCallback> pendingCallbacks() {
+        return query("""
+                SELECT c.run_id, r.plan, c.body, c.attempts FROM callbacks c JOIN runs r ON r.id = c.run_id
+                WHERE c.delivered_at IS NULL ORDER BY c.run_id""", st -> { }, rs -> {
+            RunPlan plan = fromJson(rs.getString(2), RunPlan.class);
+            return new PendingCallback(rs.getString(1), plan.callbackUrl(), plan.callbackSecret(), rs.getBytes(3),
+                    rs.getInt(4));
+        });
+    }
+
+    @Override
+    public void callbackAttempted(String runId, int httpStatus, boolean delivered, Instant at) {
+        write("UPDATE callbacks SET attempts = attempts + 1, last_status = ?, delivered_at = ? WHERE run_id = ?", st -> {
+            st.setInt(1, httpStatus);
+            st.setString(2, delivered ? at.toString() : null);
+            st.setString(3, runId);
+        });
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            log.warn("store - closing failed: {}", e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private interface Binder {
+        void bind(PreparedStatement statement) throws SQLException;
+    }
+
+    private interface Mapper<T> {
+        T map(ResultSet row) throws SQLException;
+    }
+
+    private int write(String sql, Binder binder) {
+        lock.lock();
+        try (PreparedStatement st = connection.prepareStatement(sql)) {
+            binder.bind(st);
+            return st.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("store write failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private <T> List<T> query(String sql, Binder binder, Mapper<T> mapper) {
+        lock.lock();
+        try (PreparedStatement st = connection.prepareStatement(sql)) {
+            binder.bind(st);
+            List<T> rows = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(mapper.map(rs));
+                }
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new StoreException("store read failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private String toJson(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("cannot serialize " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    private <T> T fromJson(String value, Class<T> type) {
+        try {
+            return json.readValue(value, type);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("cannot read a stored " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
+        }
+    }
+}
