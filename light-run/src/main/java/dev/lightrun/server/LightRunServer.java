@@ -10,6 +10,7 @@ import dev.lightrun.server.http.Json;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
 import dev.lightrun.server.callbacks.CallbackOutbox;
+import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.networks.NetworkService;
 import dev.lightrun.server.store.SqliteRunStore;
 import dev.lightrun.server.store.RunStore;
@@ -41,9 +42,10 @@ public final class LightRunServer implements AutoCloseable {
         this.callbacks = new CallbackSender(config.callbackTimeout());
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
                 config.allowHostNetworks());
-        this.runs = new RunService(runner, store, artifacts, new CallbackOutbox(store, callbacks), specs,
+        RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
+        this.runs = new RunService(runner, store, artifacts, new CallbackOutbox(store, callbacks), specs, logs,
                 Json.MAPPER, config.maxArtifactsBytes());
-        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), version());
+        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, version());
     }
 
     /** Starts serving on the configured host and port with a Docker runner from the environment. */

@@ -66,6 +66,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Let requests use the host network or container:<id> (env LIGHT_RUN_ALLOW_HOST_NETWORK). Unsafe.")
     boolean allowHostNetwork;
 
+    @Option(names = "--max-log-bytes", defaultValue = "${env:LIGHT_RUN_MAX_LOG_BYTES:-10485760}",
+            description = "Cap of each run's stored log; past it the end is kept (env LIGHT_RUN_MAX_LOG_BYTES, default"
+                    + " ${DEFAULT-VALUE}).")
+    long maxLogBytes;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -133,7 +138,7 @@ final class ServeCommand implements Callable<Integer> {
         return new ServerConfig(host, port, token, bodyLimit,
                 artifactsDir == null ? data.resolve("artifacts") : artifactsDir, maxBytes,
                 Duration.ofMillis(defaultTimeoutMs), defaults.stateLogBytes(), allowHostNetwork,
-                defaults.callbackTimeout(), data, Duration.ofMillis(shutdownGraceMs));
+                defaults.callbackTimeout(), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes);
     }
 
     private int fail(String message) {

@@ -20,16 +20,18 @@ import java.util.Objects;
  * @param callbackTimeout    how long one callback delivery may take (default 10 s)
  * @param dataDir            where the run store lives (default ~/.light-run)
  * @param shutdownGrace      how long a SIGTERM waits for sync runs before cancelling them (default 30 s)
+ * @param maxLogBytes        cap of each run's stored log; past it the end is kept (default 10 MiB)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, Duration callbackTimeout, Path dataDir,
-                           Duration shutdownGrace) {
+                           Duration shutdownGrace, long maxLogBytes) {
     public static final int DEFAULT_PORT = 3000;
     public static final long DEFAULT_BODY_LIMIT = 10L * 1024 * 1024;
     public static final long DEFAULT_MAX_ARTIFACTS_BYTES = 20L * 1024 * 1024 * 1024;
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
     public static final long DEFAULT_STATE_LOG_BYTES = 64L * 1024;
+    public static final long DEFAULT_MAX_LOG_BYTES = 10L * 1024 * 1024;
 
     public ServerConfig {
         Objects.requireNonNull(host, "host was not specified");
@@ -50,13 +52,16 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         Objects.requireNonNull(callbackTimeout, "callbackTimeout was not specified");
         Objects.requireNonNull(dataDir, "dataDir was not specified");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace was not specified");
+        if (maxLogBytes < 4096) {
+            throw new ConfigException("max-log-bytes must be at least 4096, was " + maxLogBytes);
+        }
     }
 
     /** Defaults for everything: what {@code light-run serve} uses with no flags and no environment. */
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
                 DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, Duration.ofSeconds(10),
-                defaultDataDir(), Duration.ofSeconds(30));
+                defaultDataDir(), Duration.ofSeconds(30), DEFAULT_MAX_LOG_BYTES);
     }
 
     public static Path defaultDataDir() {
@@ -69,42 +74,47 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(host, value, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
     }
 
     public ServerConfig withToken(String value) {
         return new ServerConfig(host, port, value, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
     }
 
     public ServerConfig withArtifactsDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, value, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
     }
 
     public ServerConfig withMaxArtifactsBytes(long value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, value, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
     }
 
     public ServerConfig withBodyLimitBytes(long value) {
         return new ServerConfig(host, port, token, value, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
     }
 
     public ServerConfig withAllowHostNetworks(boolean value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, value, callbackTimeout, dataDir, shutdownGrace);
+                stateLogBytes, value, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, value, shutdownGrace);
+                stateLogBytes, allowHostNetworks, callbackTimeout, value, shutdownGrace, maxLogBytes);
     }
 
     public ServerConfig withShutdownGrace(Duration value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, value);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, value, maxLogBytes);
+    }
+
+    public ServerConfig withMaxLogBytes(long value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, value);
     }
 
     @Override
@@ -113,6 +123,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", bodyLimitBytes=" + bodyLimitBytes + ", artifactsDir=" + artifactsDir + ", maxArtifactsBytes="
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", dataDir=" + dataDir + ", shutdownGrace="
-                + shutdownGrace + "]";
+                + shutdownGrace + ", maxLogBytes=" + maxLogBytes + "]";
     }
 }

@@ -35,11 +35,13 @@ public final class HttpApi {
 
     /** Builds the app (not started). */
     public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
-                                 dev.lightrun.server.networks.NetworkService networks, String version) {
+                                 dev.lightrun.server.networks.NetworkService networks,
+                                 dev.lightrun.server.logs.RunLogs logs, String version) {
         RunRoutes runRoutes = new RunRoutes(runs,
                 new RunRequestParser(new RunRequestRules(config.allowHostNetworks())), config.bodyLimitBytes());
         ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);
+        LogRoutes logRoutes = new LogRoutes(runs, logs);
         BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
         byte[] openApi = loadOpenApi(version);
         return Javalin.create(app -> {
@@ -55,6 +57,7 @@ public final class HttpApi {
             app.routes.get("/runs/{id}", runRoutes::get);
             app.routes.post("/runs/{id}/cancel", runRoutes::cancel);
             app.routes.delete("/runs/{id}", runRoutes::delete);
+            app.routes.get("/runs/{id}/logs", logRoutes::get);
             app.routes.post("/runs/{id}/stop", runRoutes::stop);
             app.routes.post("/runs/{id}/pause", runRoutes::pause);
             app.routes.post("/runs/{id}/resume", runRoutes::resume);

@@ -12,6 +12,7 @@ import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.callbacks.CallbackOutbox;
+import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.store.RunStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,7 @@ public final class RunService {
     private final ArtifactStore artifacts;
     private final CallbackOutbox callbacks;
     private final RunSpecFactory specs;
+    private final RunLogs logs;
     private final ObjectMapper json;
     private final long maxArtifactsBytes;
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
@@ -53,12 +55,13 @@ public final class RunService {
     }
 
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
-                      RunSpecFactory specs, ObjectMapper json, long maxArtifactsBytes) {
+                      RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes) {
         this.runner = runner;
         this.store = store;
         this.artifacts = artifacts;
         this.callbacks = callbacks;
         this.specs = specs;
+        this.logs = logs;
         this.json = json;
         this.maxArtifactsBytes = maxArtifactsBytes;
     }
@@ -76,7 +79,7 @@ public final class RunService {
             throw new RunException(RunException.Kind.UNAVAILABLE, "the server is shutting down; try again shortly");
         }
         String id = RunIds.next();
-        var spec = specs.create(id, request);
+        var spec = specs.create(id, request, logs.writerFor(id));
         Instant now = Instant.now();
         RunState accepted = RunState.running(id, request.image(), request.isDetached(), now);
         store.create(accepted, new RunPlan(request.extract(), now.plus(spec.timeout()), request.callbackUrl(),
@@ -153,8 +156,8 @@ public final class RunService {
                     Extraction.DEFAULT_CAP_BYTES);
             Optional<Execution> execution;
             try {
-                execution = runner.reattach(new Reattach(state.id(), plan.deadline(), extraction, null,
-                        specs.stateLogBytes()));
+                execution = runner.reattach(new Reattach(state.id(), plan.deadline(), extraction,
+                        logs.writerFor(state.id()), specs.stateLogBytes()));
             } catch (RunnerException e) {
                 log.warn("run {} - could not look for its container: {}", state.id(), e.getMessage());
                 continue;
@@ -163,6 +166,7 @@ public final class RunService {
                 track(state, execution.get(), state.detached());
                 reattached++;
             } else {
+                logs.delete(state.id());
                 complete(failed(state, "its container was gone when light-run restarted (removed while the server"
                         + " was down)", "LOST"));
                 lost++;
@@ -240,6 +244,7 @@ public final class RunService {
                 }
                 try {
                     artifacts.delete(candidate);
+                    logs.delete(candidate);
                     store.delete(candidate);
                     log.info("run {} - evicted: artifacts over the cap of {} bytes", candidate, cap);
                 } catch (IOException e) {
@@ -311,6 +316,7 @@ public final class RunService {
         } catch (IOException e) {
             throw new IllegalStateException("could not delete the files of run " + id + ": " + e.getMessage(), e);
         }
+        logs.delete(id);
         store.delete(id);
         log.info("run {} - deleted", id);
     }

@@ -30,9 +30,10 @@ public final class RunSpecFactory {
         return stateLogBytes;
     }
 
-    RunSpec create(String id, RunRequest request) {
+    RunSpec create(String id, RunRequest request, dev.lightrun.runner.LogSink logSink) {
         RunSpec.Builder spec = RunSpec.builder(request.image())
                 .runId(id)
+                .logSink(logSink)
                 .files(RunRequestRules.filesOf(request))
                 .entrypoint(request.entrypoint())
                 .buildSteps(request.run())

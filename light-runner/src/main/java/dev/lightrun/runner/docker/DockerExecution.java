@@ -200,9 +200,18 @@ final class DockerExecution implements Execution {
                 if (error == null && extracted.error != null) {
                     error = extracted.error;
                 }
+                // The log is complete before anyone learns the run has ended.
+                closeLogSink();
                 result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
-                spec.logSink().close();
             }
+        }
+    }
+
+    private void closeLogSink() {
+        try {
+            spec.logSink().close();
+        } catch (RuntimeException e) {
+            log.warn("run {} - closing the log sink failed: {}", runId(), e.toString());
         }
     }
 

@@ -1,0 +1,126 @@
+package dev.lightrun.server.logs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lightrun.runner.LogSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Each run's stdout and stderr, captured to disk as they arrive: {@code <logs dir>/<run id>.<segment>.jsonl}, one
+ * {@code {"t", "stream", "line"}} record per line. A run's log is capped: when a segment reaches half the cap a new
+ * one starts and the one before the previous is deleted, so the end of the output is kept and what was dropped is
+ * counted. Thread-safe.
+ */
+public final class RunLogs {
+    private static final Logger log = LoggerFactory.getLogger(RunLogs.class);
+
+    private final Path dir;
+    private final long capBytes;
+    private final ObjectMapper json;
+    private final ConcurrentHashMap<String, LogWriter> writers = new ConcurrentHashMap<>();
+
+    public RunLogs(Path dir, long capBytes, ObjectMapper json) {
+        try {
+            this.dir = Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the logs folder " + dir, e);
+        }
+        this.capBytes = capBytes;
+        this.json = json;
+    }
+
+    /**
+     * A sink that writes the run's log; any log already on disk for the run is discarded first (a re-attached run
+     * replays its output from the start).
+     */
+    public LogSink writerFor(String runId) {
+        deleteFiles(runId);
+        LogWriter writer = new LogWriter(dir, runId, capBytes, json, () -> writers.remove(runId));
+        writers.put(runId, writer);
+        return writer;
+    }
+
+    /** Reads (and with {@code follow}, keeps reading until the run's log closes) the run's records. */
+    public LogReader reader(String runId, Duration followTimeout) {
+        return new LogReader(this, runId, followTimeout);
+    }
+
+    Optional<LogWriter> liveWriter(String runId) {
+        return Optional.ofNullable(writers.get(runId));
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    ObjectMapper json() {
+        return json;
+    }
+
+    /** Segment files of a run, oldest first. */
+    List<Path> segments(String runId) {
+        List<Path> segments = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, runId + ".*.jsonl")) {
+            files.forEach(segments::add);
+        } catch (IOException e) {
+            log.warn("logs - cannot list the segments of run {}: {}", runId, e.toString());
+        }
+        segments.sort((a, b) -> Long.compare(segmentNumber(a), segmentNumber(b)));
+        return segments;
+    }
+
+    static long segmentNumber(Path segment) {
+        String name = segment.getFileName().toString();
+        String middle = name.substring(name.indexOf('.') + 1, name.length() - ".jsonl".length());
+        try {
+            return Long.parseLong(middle);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Bytes dropped to respect the cap, as recorded by the writer. */
+    long droppedBytes(String runId) {
+        LogWriter writer = writers.get(runId);
+        if (writer != null) {
+            return writer.droppedBytes();
+        }
+        Path marker = dir.resolve(runId + ".dropped");
+        try {
+            return Files.exists(marker) ? Long.parseLong(Files.readString(marker).trim()) : 0;
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Removes a run's log (when the run is deleted or evicted). */
+    public void delete(String runId) {
+        LogWriter writer = writers.remove(runId);
+        if (writer != null) {
+            writer.close();
+        }
+        deleteFiles(runId);
+    }
+
+    private void deleteFiles(String runId) {
+        try {
+            for (Path segment : segments(runId)) {
+                Files.deleteIfExists(segment);
+            }
+            Files.deleteIfExists(dir.resolve(runId + ".dropped"));
+        } catch (IOException e) {
+            log.warn("logs - cannot delete the log of run {}: {}", runId, e.toString());
+        }
+    }
+}
