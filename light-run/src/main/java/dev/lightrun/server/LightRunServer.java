@@ -7,6 +7,7 @@ import dev.lightrun.server.callbacks.CallbackSender;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
+import dev.lightrun.server.runs.Maintenance;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
 import dev.lightrun.server.callbacks.CallbackOutbox;
@@ -31,6 +32,7 @@ public final class LightRunServer implements AutoCloseable {
     private final RunStore store;
     private final CallbackSender callbacks;
     private final RunService runs;
+    private final Maintenance maintenance;
     private final Javalin app;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -45,18 +47,47 @@ public final class LightRunServer implements AutoCloseable {
         RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
         this.runs = new RunService(runner, store, artifacts, new CallbackOutbox(store, callbacks), specs, logs,
                 Json.MAPPER, config.maxArtifactsBytes());
+        this.maintenance = new Maintenance(runner, runs, config.buildCacheMaxAge());
         this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, version());
     }
 
     /** Starts serving on the configured host and port with a Docker runner from the environment. */
     public static LightRunServer start(ServerConfig config) {
-        return start(config, DockerRunner.fromEnvironment());
+        return start(config, runnerFor(config));
+    }
+
+    /**
+     * The Docker runner of a server: DOCKER_HOST from the environment, and an instance name kept in the data folder,
+     * so that this server's maintenance only ever reaps containers this server (before or after a restart) created.
+     */
+    public static DockerRunner runnerFor(ServerConfig config) {
+        return DockerRunner.builder().instance(instanceId(config.dataDir())).build();
+    }
+
+    private static String instanceId(java.nio.file.Path dataDir) {
+        java.nio.file.Path file = dataDir.resolve("instance-id");
+        try {
+            if (java.nio.file.Files.exists(file)) {
+                String id = java.nio.file.Files.readString(file).trim();
+                if (id.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+                    return id;
+                }
+            }
+            java.nio.file.Files.createDirectories(dataDir);
+            String id = "lr-" + java.util.UUID.randomUUID().toString().substring(0, 13);
+            java.nio.file.Files.writeString(file, id + "\n");
+            return id;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read or write " + file, e);
+        }
     }
 
     public static LightRunServer start(ServerConfig config, Runner runner) {
         LightRunServer server = new LightRunServer(config, runner);
         try {
             server.runs.recover();
+            server.maintenance.sweep(java.time.Duration.ZERO);
+            server.maintenance.schedule(config.sweepInterval());
             server.app.start();
         } catch (RuntimeException e) {
             server.close();
@@ -96,6 +127,7 @@ public final class LightRunServer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        maintenance.close();
         runs.shutdown(config.shutdownGrace());
         app.stop();
         runner.close();

@@ -40,10 +40,19 @@ public interface Runner extends AutoCloseable {
 
     /**
      * Removes everything labelled as ours that no live execution of this runner tracks and that is older than
-     * {@code olderThan}: containers, networks with no container attached (never the default one), and cached build
-     * images no container uses.
+     * {@code olderThan}: containers (with their volumes), networks of runs with no container attached (never the
+     * default one, never one made by {@link #createNetwork}), and cached build images no container uses.
      */
-    ReapReport reapOrphans(Duration olderThan);
+    default ReapReport reapOrphans(Duration olderThan) {
+        return reapOrphans(olderThan, olderThan);
+    }
+
+    /**
+     * Like {@link #reapOrphans(Duration)}, with its own age for cached build images: those not used (by a run of
+     * this runner) nor created within {@code unusedImagesFor} are removed, unless a container still uses them.
+     * Networks created through {@link #createNetwork} are the caller's and are never reaped.
+     */
+    ReapReport reapOrphans(Duration olderThan, Duration unusedImagesFor);
 
     @Override
     void close();

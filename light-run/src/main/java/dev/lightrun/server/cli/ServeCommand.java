@@ -71,6 +71,16 @@ final class ServeCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}).")
     long maxLogBytes;
 
+    @Option(names = "--sweep-interval-ms", defaultValue = "${env:LIGHT_RUN_SWEEP_INTERVAL_MS:-300000}",
+            description = "How often the maintenance sweep reaps orphans and enforces caps (env"
+                    + " LIGHT_RUN_SWEEP_INTERVAL_MS, default ${DEFAULT-VALUE}; 0: only at start-up).")
+    long sweepIntervalMs;
+
+    @Option(names = "--build-cache-max-age-ms", defaultValue = "${env:LIGHT_RUN_BUILD_CACHE_MAX_AGE_MS:-604800000}",
+            description = "Cached build images unused this long are removed (env LIGHT_RUN_BUILD_CACHE_MAX_AGE_MS,"
+                    + " default ${DEFAULT-VALUE} = 7 days).")
+    long buildCacheMaxAgeMs;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -82,7 +92,12 @@ final class ServeCommand implements Callable<Integer> {
         } catch (ConfigException | IllegalArgumentException e) {
             return fail(e.getMessage());
         }
-        DockerRunner runner = DockerRunner.fromEnvironment();
+        DockerRunner runner;
+        try {
+            runner = LightRunServer.runnerFor(config);
+        } catch (RuntimeException e) {
+            return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
+        }
         try {
             runner.info();
         } catch (RunnerException e) {
@@ -131,6 +146,9 @@ final class ServeCommand implements Callable<Integer> {
         if (defaultTimeoutMs <= 0 || defaultTimeoutMs > 3_600_000) {
             throw new ConfigException("default-timeout-ms must be 1..3600000, was " + defaultTimeoutMs);
         }
+        if (sweepIntervalMs < 0 || buildCacheMaxAgeMs < 0) {
+            throw new ConfigException("sweep-interval-ms and build-cache-max-age-ms must be >= 0");
+        }
         if (shutdownGraceMs < 0) {
             throw new ConfigException("shutdown-grace-ms must be >= 0, was " + shutdownGraceMs);
         }
@@ -138,7 +156,8 @@ final class ServeCommand implements Callable<Integer> {
         return new ServerConfig(host, port, token, bodyLimit,
                 artifactsDir == null ? data.resolve("artifacts") : artifactsDir, maxBytes,
                 Duration.ofMillis(defaultTimeoutMs), defaults.stateLogBytes(), allowHostNetwork,
-                defaults.callbackTimeout(), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes);
+                defaults.callbackTimeout(), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes,
+                Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs));
     }
 
     private int fail(String message) {

@@ -21,11 +21,14 @@ import java.util.Objects;
  * @param dataDir            where the run store lives (default ~/.light-run)
  * @param shutdownGrace      how long a SIGTERM waits for sync runs before cancelling them (default 30 s)
  * @param maxLogBytes        cap of each run's stored log; past it the end is kept (default 10 MiB)
+ * @param sweepInterval      how often the maintenance sweep runs (default 5 min; zero: only at start-up)
+ * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, Duration callbackTimeout, Path dataDir,
-                           Duration shutdownGrace, long maxLogBytes) {
+                           Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
+                           Duration buildCacheMaxAge) {
     public static final int DEFAULT_PORT = 3000;
     public static final long DEFAULT_BODY_LIMIT = 10L * 1024 * 1024;
     public static final long DEFAULT_MAX_ARTIFACTS_BYTES = 20L * 1024 * 1024 * 1024;
@@ -52,6 +55,8 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         Objects.requireNonNull(callbackTimeout, "callbackTimeout was not specified");
         Objects.requireNonNull(dataDir, "dataDir was not specified");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace was not specified");
+        Objects.requireNonNull(sweepInterval, "sweepInterval was not specified");
+        Objects.requireNonNull(buildCacheMaxAge, "buildCacheMaxAge was not specified");
         if (maxLogBytes < 4096) {
             throw new ConfigException("max-log-bytes must be at least 4096, was " + maxLogBytes);
         }
@@ -61,7 +66,8 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
                 DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, Duration.ofSeconds(10),
-                defaultDataDir(), Duration.ofSeconds(30), DEFAULT_MAX_LOG_BYTES);
+                defaultDataDir(), Duration.ofSeconds(30), DEFAULT_MAX_LOG_BYTES, Duration.ofMinutes(5),
+                Duration.ofDays(7));
     }
 
     public static Path defaultDataDir() {
@@ -74,47 +80,53 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(host, value, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
     }
 
     public ServerConfig withToken(String value) {
         return new ServerConfig(host, port, value, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
     }
 
     public ServerConfig withArtifactsDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, value, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
     }
 
     public ServerConfig withMaxArtifactsBytes(long value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, value, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
     }
 
     public ServerConfig withBodyLimitBytes(long value) {
         return new ServerConfig(host, port, token, value, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
     }
 
     public ServerConfig withAllowHostNetworks(boolean value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, value, callbackTimeout, dataDir, shutdownGrace, maxLogBytes);
+                stateLogBytes, value, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, value, shutdownGrace, maxLogBytes);
+                stateLogBytes, allowHostNetworks, callbackTimeout, value, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
     }
 
     public ServerConfig withShutdownGrace(Duration value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, value, maxLogBytes);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, value, maxLogBytes, sweepInterval, buildCacheMaxAge);
     }
 
     public ServerConfig withMaxLogBytes(long value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, value);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, value, sweepInterval, buildCacheMaxAge);
+    }
+
+    public ServerConfig withSweepInterval(Duration value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, value,
+                buildCacheMaxAge);
     }
 
     @Override
@@ -123,6 +135,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", bodyLimitBytes=" + bodyLimitBytes + ", artifactsDir=" + artifactsDir + ", maxArtifactsBytes="
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", dataDir=" + dataDir + ", shutdownGrace="
-                + shutdownGrace + ", maxLogBytes=" + maxLogBytes + "]";
+                + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + "]";
     }
 }

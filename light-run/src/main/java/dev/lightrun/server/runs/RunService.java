@@ -144,7 +144,8 @@ public final class RunService {
     /**
      * At start-up, before serving: every run recorded as running is matched with its container by label. A running
      * container is followed to its end, an exited one is finished from its exit code, a missing one ends failed
-     * saying so. Then containers of ours that no run knows are removed, and undelivered callbacks are sent.
+     * saying so. Then undelivered callbacks are sent. (Containers of ours that no run knows are removed by the
+     * {@link Maintenance} sweep that runs right after.)
      */
     public void recover() {
         int reattached = 0;
@@ -171,14 +172,6 @@ public final class RunService {
                         + " was down)", "LOST"));
                 lost++;
             }
-        }
-        try {
-            var reaped = runner.reapOrphans(Duration.ZERO);
-            if (reaped.containers().size() > 0) {
-                log.info("recovery - removed {} container(s) of ours that no run knows", reaped.containers().size());
-            }
-        } catch (RunnerException e) {
-            log.warn("recovery - could not reap orphans: {}", e.getMessage());
         }
         int callbacksPending = callbacks.sendPending();
         log.info("recovery - {} run(s) re-attached, {} lost, {} callback(s) resent", reattached, lost, callbacksPending);
@@ -223,6 +216,13 @@ public final class RunService {
         } catch (java.util.concurrent.ExecutionException e) {
             log.warn("run {} - finished with an error: {}", id, e.getCause().toString());
         }
+    }
+
+    /** Evicts the oldest finished runs while artifacts are over the cap; returns how many runs were evicted. */
+    int enforceArtifactCap() {
+        long before = artifacts.runsOldestFirst().size();
+        evictOver(maxArtifactsBytes, null);
+        return (int) (before - artifacts.runsOldestFirst().size());
     }
 
     /**

@@ -31,10 +31,13 @@ final class ContainerSettings {
         return "lightrun-" + runId;
     }
 
-    static CreateContainerCmd createCommand(DockerClient docker, RunSpec spec, String image, String primaryNetwork) {
+    static CreateContainerCmd createCommand(DockerClient docker, RunSpec spec, String image, String primaryNetwork,
+                                            String instance) {
+        Map<String, String> labels = Labels.of(spec.labels(), Labels.KIND_RUN, spec.runId());
+        labels.put(Labels.INSTANCE, instance);
         CreateContainerCmd cmd = docker.createContainerCmd(image)
                 .withName(containerName(spec.runId()))
-                .withLabels(Labels.of(spec.labels(), Labels.KIND_RUN, spec.runId()))
+                .withLabels(labels)
                 .withWorkingDir(spec.workdir())
                 .withEnv(spec.env().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
                 .withAttachStdin(false)

@@ -230,19 +230,19 @@ final class DockerExecution implements Execution {
     private String create(String image) {
         String network = primaryNetwork();
         try {
-            return ContainerSettings.createCommand(docker, spec, image, network).exec().getId();
+            return ContainerSettings.createCommand(docker, spec, image, network, context.instance()).exec().getId();
         } catch (NotFoundException e) {
             String message = DockerErrors.daemonMessage(e);
             if (message.contains("network")) {
                 if (spec.network() == NetworkChoice.isolated()) {
                     // Our default network was removed behind our back: create it again, once.
                     context.networks().defaultMissing();
-                    return ContainerSettings.createCommand(docker, spec, image, primaryNetwork()).exec().getId();
+                    return ContainerSettings.createCommand(docker, spec, image, primaryNetwork(), context.instance()).exec().getId();
                 }
                 throw new RunnerException(ErrorCode.START_FAILED, "network " + network + " does not exist; create it first", e);
             }
             context.images().pull(image);
-            return ContainerSettings.createCommand(docker, spec, image, network).exec().getId();
+            return ContainerSettings.createCommand(docker, spec, image, network, context.instance()).exec().getId();
         } catch (ConflictException e) {
             throw new RunnerException(ErrorCode.START_FAILED, "a container for run " + runId() + " already exists", e);
         } catch (RuntimeException e) {

@@ -49,7 +49,7 @@ public final class DockerRunner implements Runner {
     private static final Logger log = LoggerFactory.getLogger(DockerRunner.class);
 
     /** What an execution needs from the runner that started it. */
-    record Context(ImageResolver images, NetworkManager networks, ScheduledExecutorService scheduler) {
+    record Context(ImageResolver images, NetworkManager networks, ScheduledExecutorService scheduler, String instance) {
     }
 
     private final DockerClient docker;
@@ -73,7 +73,7 @@ public final class DockerRunner implements Runner {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("light-runner-timers").daemon(true).factory());
         this.context = new Context(new ImageResolver(docker, builder.pullMissingImages, builder.pullTimeout),
-                new NetworkManager(docker, builder.defaultNetwork), scheduler);
+                new NetworkManager(docker, builder.defaultNetwork), scheduler, builder.instance);
     }
 
     /** A runner for the daemon named by the environment (DOCKER_HOST, else the local socket). */
@@ -214,8 +214,9 @@ public final class DockerRunner implements Runner {
     }
 
     @Override
-    public ReapReport reapOrphans(Duration olderThan) {
-        return new Reaper(docker, context.networks().defaultNetwork()).reap(olderThan, liveRunIds());
+    public ReapReport reapOrphans(Duration olderThan, Duration unusedImagesFor) {
+        return new Reaper(docker, context.networks().defaultNetwork(), context.images(), context.instance())
+                .reap(olderThan, unusedImagesFor, liveRunIds());
     }
 
     /**
@@ -251,8 +252,22 @@ public final class DockerRunner implements Runner {
         private boolean pullMissingImages = true;
         private Duration pullTimeout = Duration.ofMinutes(5);
         private String defaultNetwork = "light-run-isolated";
+        private String instance = "default";
 
         private Builder() {
+        }
+
+        /**
+         * Name of this runner instance, put on every container it creates (default {@code default}).
+         * {@link #reapOrphans} only removes containers of its own instance, so give each process that shares a daemon
+         * its own (a server keeps one in its data folder).
+         */
+        public Builder instance(String value) {
+            if (value == null || !value.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+                throw new IllegalArgumentException("instance must be 1..64 of [A-Za-z0-9_.-], was '" + value + "'");
+            }
+            this.instance = value;
+            return this;
         }
 
         /** The daemon to use, e.g. {@code unix:///var/run/docker.sock} or {@code tcp://host:2376}; default DOCKER_HOST. */

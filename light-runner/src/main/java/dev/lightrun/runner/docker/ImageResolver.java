@@ -41,6 +41,12 @@ final class ImageResolver {
     private final boolean pullMissing;
     private final Duration pullTimeout;
     private final ConcurrentHashMap<String, CompletableFuture<String>> buildsInFlight = new ConcurrentHashMap<>();
+    /** When a run last used each cached build image (this process only; after a restart, creation time counts). */
+    private final ConcurrentHashMap<String, java.time.Instant> lastUsed = new ConcurrentHashMap<>();
+
+    java.time.Instant lastUsed(String tag) {
+        return lastUsed.get(tag);
+    }
 
     ImageResolver(DockerClient docker, boolean pullMissing, Duration pullTimeout) {
         this.docker = docker;
@@ -84,6 +90,7 @@ final class ImageResolver {
     /** The tag of the cached image for these steps, building it first when it does not exist yet. */
     String imageWithSteps(String image, List<String> steps, Duration timeout) {
         String tag = BUILD_REPOSITORY + ":" + cacheKey(image, steps);
+        lastUsed.put(tag, java.time.Instant.now());
         if (exists(tag)) {
             return tag;
         }

@@ -9,6 +9,11 @@ public final class Labels {
     public static final String MANAGED = "dev.lightrun.managed";
     /** The run a container (or volume) belongs to. */
     public static final String RUN_ID = "dev.lightrun.run-id";
+    /**
+     * Which runner instance created a run's container: the reaper only touches its own, so several servers (or test
+     * suites) can share one daemon.
+     */
+    public static final String INSTANCE = "dev.lightrun.instance";
     /** What the object is: run, network, build, default-network. */
     public static final String KIND = "dev.lightrun.kind";
 

@@ -23,18 +23,22 @@ final class Reaper {
 
     private final DockerClient docker;
     private final String defaultNetwork;
+    private final ImageResolver images;
+    private final String instance;
 
-    Reaper(DockerClient docker, String defaultNetwork) {
+    Reaper(DockerClient docker, String defaultNetwork, ImageResolver images, String instance) {
         this.docker = docker;
         this.defaultNetwork = defaultNetwork;
+        this.images = images;
+        this.instance = instance;
     }
 
-    ReapReport reap(Duration olderThan, Set<String> liveRunIds) {
+    ReapReport reap(Duration olderThan, Duration unusedImagesFor, Set<String> liveRunIds) {
         Instant cutoff = Instant.now().minus(olderThan);
         try {
             List<String> containers = reapContainers(cutoff, liveRunIds);
             List<String> networks = reapNetworks(cutoff);
-            List<String> images = reapImages(cutoff);
+            List<String> images = reapImages(Instant.now().minus(unusedImagesFor));
             ReapReport report = new ReapReport(containers, networks, images);
             if (report.total() > 0) {
                 log.info("reaper - removed {} container(s), {} network(s), {} image(s)", containers.size(),
@@ -49,7 +53,7 @@ final class Reaper {
     private List<String> reapContainers(Instant cutoff, Set<String> liveRunIds) {
         List<String> removed = new ArrayList<>();
         List<Container> ours = docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(List.of(Labels.managedFilter())).exec();
+                .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instance)).exec();
         for (Container container : ours) {
             String runId = container.getLabels() == null ? null : container.getLabels().get(Labels.RUN_ID);
             boolean tracked = runId != null && liveRunIds.contains(runId);
@@ -69,7 +73,10 @@ final class Reaper {
     private List<String> reapNetworks(Instant cutoff) {
         List<String> removed = new ArrayList<>();
         for (Network listed : docker.listNetworksCmd().withFilter("label", List.of(Labels.managedFilter())).exec()) {
-            if (listed.getName().equals(defaultNetwork)) {
+            String kind = listed.getLabels() == null ? null : listed.getLabels().get(Labels.KIND);
+            // The default network is shared by every run; API-made networks belong to whoever made them.
+            if (listed.getName().equals(defaultNetwork) || Labels.KIND_NETWORK.equals(kind)
+                    || Labels.KIND_DEFAULT_NETWORK.equals(kind)) {
                 continue;
             }
             try {
@@ -93,7 +100,10 @@ final class Reaper {
         List<Image> images = docker.listImagesCmd()
                 .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.KIND, Labels.KIND_BUILD)).exec();
         for (Image image : images) {
-            if (image.getCreated() != null && Instant.ofEpochSecond(image.getCreated()).isAfter(cutoff)) {
+            boolean recentlyCreated = image.getCreated() != null && Instant.ofEpochSecond(image.getCreated()).isAfter(cutoff);
+            boolean recentlyUsed = image.getRepoTags() != null && java.util.Arrays.stream(image.getRepoTags())
+                    .map(this.images::lastUsed).anyMatch(used -> used != null && used.isAfter(cutoff));
+            if (recentlyCreated || recentlyUsed) {
                 continue;
             }
             try {
