@@ -43,7 +43,7 @@ public final class LightRunServer implements AutoCloseable {
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
         this.callbacks = new CallbackSender(config.callbackTimeout());
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
-                config.allowHostNetworks());
+                config.allowHostNetworks(), config.policy());
         RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
         this.runs = new RunService(runner, store, artifacts, new CallbackOutbox(store, callbacks), specs, logs,
                 Json.MAPPER, config.maxArtifactsBytes());

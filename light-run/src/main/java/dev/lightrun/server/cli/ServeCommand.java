@@ -4,6 +4,7 @@ import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.LightRunServer;
 import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.RunPolicy;
 import dev.lightrun.server.config.ServerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -81,6 +82,43 @@ final class ServeCommand implements Callable<Integer> {
                     + " default ${DEFAULT-VALUE} = 7 days).")
     long buildCacheMaxAgeMs;
 
+    @Option(names = "--max-memory", defaultValue = "${env:LIGHT_RUN_MAX_MEMORY:-4096}",
+            description = "Most memory (MiB) a run may ask for (env LIGHT_RUN_MAX_MEMORY, default ${DEFAULT-VALUE}).")
+    int maxMemory;
+
+    @Option(names = "--max-cpus", defaultValue = "${env:LIGHT_RUN_MAX_CPUS}",
+            description = "Most CPUs a run may ask for (env LIGHT_RUN_MAX_CPUS, default: the host's CPU count).")
+    Double maxCpus;
+
+    @Option(names = "--max-pids", defaultValue = "${env:LIGHT_RUN_MAX_PIDS:-4096}",
+            description = "Most processes a run may ask for (env LIGHT_RUN_MAX_PIDS, default ${DEFAULT-VALUE}).")
+    int maxPids;
+
+    @Option(names = "--runtimes", defaultValue = "${env:LIGHT_RUN_RUNTIMES:-}", split = ",",
+            description = "OCI runtimes a request may name, comma-separated (env LIGHT_RUN_RUNTIMES, e.g. runc,runsc; default none).")
+    java.util.List<String> runtimes;
+
+    @Option(names = "--runtime", defaultValue = "${env:LIGHT_RUN_RUNTIME}",
+            description = "Runtime of every run that names none, e.g. runsc to put all runs under gVisor (env LIGHT_RUN_RUNTIME).")
+    String runtime;
+
+    @Option(names = "--allowed-images", defaultValue = "${env:LIGHT_RUN_ALLOWED_IMAGES:-}", split = ",",
+            description = "Image globs runs may use, comma-separated, e.g. 'python:3.*,local/*' (env LIGHT_RUN_ALLOWED_IMAGES; default: any).")
+    java.util.List<String> allowedImages;
+
+    @Option(names = "--allow-build", defaultValue = "${env:LIGHT_RUN_ALLOW_BUILD:-true}", arity = "1",
+            description = "Whether build steps (run) may execute (env LIGHT_RUN_ALLOW_BUILD, default ${DEFAULT-VALUE}).")
+    boolean allowBuild;
+
+    @Option(names = "--build-timeout-ms", defaultValue = "${env:LIGHT_RUN_BUILD_TIMEOUT_MS:-600000}",
+            description = "Limit of one image build (env LIGHT_RUN_BUILD_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    long buildTimeoutMs;
+
+    @Option(names = "--max-run-artifact-bytes", defaultValue = "${env:LIGHT_RUN_MAX_RUN_ARTIFACT_BYTES:-1073741824}",
+            description = "Most bytes one run may extract; over it the run fails (env LIGHT_RUN_MAX_RUN_ARTIFACT_BYTES,"
+                    + " default ${DEFAULT-VALUE}).")
+    long maxRunArtifactBytes;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -157,7 +195,22 @@ final class ServeCommand implements Callable<Integer> {
                 artifactsDir == null ? data.resolve("artifacts") : artifactsDir, maxBytes,
                 Duration.ofMillis(defaultTimeoutMs), defaults.stateLogBytes(), allowHostNetwork,
                 defaults.callbackTimeout(), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes,
-                Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs));
+                Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs), policy());
+    }
+
+    private RunPolicy policy() {
+        RunPolicy defaults = RunPolicy.defaults();
+        if (buildTimeoutMs <= 0) {
+            throw new ConfigException("build-timeout-ms must be positive, was " + buildTimeoutMs);
+        }
+        java.util.Set<String> allowedRuntimes = runtimes == null ? java.util.Set.of()
+                : runtimes.stream().map(String::trim).filter(r -> !r.isEmpty()).collect(java.util.stream.Collectors.toSet());
+        java.util.List<String> images = allowedImages == null ? java.util.List.of()
+                : allowedImages.stream().map(String::trim).filter(i -> !i.isEmpty()).toList();
+        return new RunPolicy(defaults.defaultMemoryMiB(), maxMemory, defaults.defaultCpus(),
+                maxCpus == null ? defaults.maxCpus() : maxCpus, defaults.defaultPids(), maxPids,
+                runtime == null || runtime.isBlank() ? null : runtime.trim(), allowedRuntimes, images, allowBuild,
+                Duration.ofMillis(buildTimeoutMs), maxRunArtifactBytes);
     }
 
     private int fail(String message) {

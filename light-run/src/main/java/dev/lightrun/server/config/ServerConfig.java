@@ -23,12 +23,13 @@ import java.util.Objects;
  * @param maxLogBytes        cap of each run's stored log; past it the end is kept (default 10 MiB)
  * @param sweepInterval      how often the maintenance sweep runs (default 5 min; zero: only at start-up)
  * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
+ * @param policy             what runs may ask for: resources, runtimes, images, builds, artifact sizes
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, Duration callbackTimeout, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
-                           Duration buildCacheMaxAge) {
+                           Duration buildCacheMaxAge, RunPolicy policy) {
     public static final int DEFAULT_PORT = 3000;
     public static final long DEFAULT_BODY_LIMIT = 10L * 1024 * 1024;
     public static final long DEFAULT_MAX_ARTIFACTS_BYTES = 20L * 1024 * 1024 * 1024;
@@ -57,6 +58,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         Objects.requireNonNull(shutdownGrace, "shutdownGrace was not specified");
         Objects.requireNonNull(sweepInterval, "sweepInterval was not specified");
         Objects.requireNonNull(buildCacheMaxAge, "buildCacheMaxAge was not specified");
+        Objects.requireNonNull(policy, "policy was not specified");
         if (maxLogBytes < 4096) {
             throw new ConfigException("max-log-bytes must be at least 4096, was " + maxLogBytes);
         }
@@ -67,7 +69,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
                 DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, Duration.ofSeconds(10),
                 defaultDataDir(), Duration.ofSeconds(30), DEFAULT_MAX_LOG_BYTES, Duration.ofMinutes(5),
-                Duration.ofDays(7));
+                Duration.ofDays(7), RunPolicy.defaults());
     }
 
     public static Path defaultDataDir() {
@@ -80,53 +82,59 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(host, value, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withToken(String value) {
         return new ServerConfig(host, port, value, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withArtifactsDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, value, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withMaxArtifactsBytes(long value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, value, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withBodyLimitBytes(long value) {
         return new ServerConfig(host, port, token, value, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withAllowHostNetworks(boolean value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, value, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, value, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, value, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, allowHostNetworks, callbackTimeout, value, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withShutdownGrace(Duration value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, value, maxLogBytes, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, value, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withMaxLogBytes(long value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, value, sweepInterval, buildCacheMaxAge);
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, value, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withSweepInterval(Duration value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
                 stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, value,
-                buildCacheMaxAge);
+                buildCacheMaxAge, policy);
+    }
+
+    public ServerConfig withPolicy(RunPolicy value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
+                buildCacheMaxAge, value);
     }
 
     @Override
@@ -136,6 +144,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", dataDir=" + dataDir + ", shutdownGrace="
                 + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + "]";
     }
 }

@@ -38,7 +38,8 @@ public final class HttpApi {
                                  dev.lightrun.server.networks.NetworkService networks,
                                  dev.lightrun.server.logs.RunLogs logs, String version) {
         RunRoutes runRoutes = new RunRoutes(runs,
-                new RunRequestParser(new RunRequestRules(config.allowHostNetworks())), config.bodyLimitBytes());
+                new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy())),
+                config.bodyLimitBytes());
         ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);
         LogRoutes logRoutes = new LogRoutes(runs, logs);
@@ -112,11 +113,13 @@ public final class HttpApi {
         app.routes.exception(ApiException.class, (e, ctx) -> render(ctx, e.status(), e.code(), e.getMessage(), e.details()));
         app.routes.exception(RunException.class, (e, ctx) -> render(ctx,
                 switch (e.kind()) {
+                    case FORBIDDEN -> 403;
                     case NOT_FOUND -> 404;
                     case CONFLICT -> 409;
                     case UNAVAILABLE -> 503;
                 },
-                switch (e.kind()) {
+                e.code() != null ? e.code() : switch (e.kind()) {
+                    case FORBIDDEN -> "forbidden";
                     case NOT_FOUND -> "not_found";
                     case CONFLICT -> "conflict";
                     case UNAVAILABLE -> "unavailable";

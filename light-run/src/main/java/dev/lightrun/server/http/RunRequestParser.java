@@ -28,7 +28,8 @@ import java.util.Set;
  */
 public final class RunRequestParser {
     private static final Set<String> FIELDS = Set.of("image", "files", "entrypoint", "run", "input", "timeout",
-            "network", "networks", "workdir", "env", "extract", "detached", "callbackUrl", "callbackSecret");
+            "network", "networks", "workdir", "env", "extract", "detached", "callbackUrl", "callbackSecret", "memory",
+            "cpus", "pids", "user", "readOnlyRootfs", "runtime");
 
     private final Validator validator;
     private final RunRequestRules rules;

@@ -28,6 +28,12 @@ import java.util.Map;
  * @param detached       answer 202 at once instead of waiting
  * @param callbackUrl    where to POST the final state of a detached run
  * @param callbackSecret HMAC-SHA256 key for the callback's signature header
+ * @param memory         memory limit in MiB (default and maximum set by the operator)
+ * @param cpus           CPU share in cores, fractional
+ * @param pids           process limit
+ * @param user           {@code uid[:gid]} or a user name known to the image
+ * @param readOnlyRootfs read-only root filesystem; the workdir and /tmp stay writable
+ * @param runtime        OCI runtime (e.g. runsc), from the operator's allow-list
  */
 public record RunRequest(
         @NotNull @Size(min = 1, max = 300) String image,
@@ -43,7 +49,13 @@ public record RunRequest(
         @Size(max = 20) List<@NotNull @Size(min = 1, max = 1024) String> extract,
         Boolean detached,
         @Size(min = 1, max = 2048) String callbackUrl,
-        @Size(min = 16, max = 200) String callbackSecret) {
+        @Size(min = 16, max = 200) String callbackSecret,
+        @Positive Integer memory,
+        @Positive Double cpus,
+        @Positive Integer pids,
+        @Size(min = 1, max = 64) String user,
+        Boolean readOnlyRootfs,
+        @Size(min = 1, max = 64) String runtime) {
 
     public RunRequest {
         run = run == null ? List.of() : run;

@@ -3,6 +3,7 @@ package dev.lightrun.server.runs;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.runner.Extraction;
 import dev.lightrun.runner.RunSpec;
+import dev.lightrun.server.config.RunPolicy;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -22,10 +23,14 @@ public final class RunRequestRules {
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final int MAX_ENV_VALUE = 32 * 1024;
 
-    private final boolean allowHostNetworks;
+    private static final Pattern USER = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_.-]*(:[A-Za-z0-9_.][A-Za-z0-9_.-]*)?");
 
-    public RunRequestRules(boolean allowHostNetworks) {
+    private final boolean allowHostNetworks;
+    private final RunPolicy policy;
+
+    public RunRequestRules(boolean allowHostNetworks, RunPolicy policy) {
         this.allowHostNetworks = allowHostNetworks;
+        this.policy = policy;
     }
 
     public List<FieldError> check(RunRequest request) {
@@ -91,7 +96,30 @@ public final class RunRequestRules {
             }
         }
         checkCallback(request, errors);
+        checkResources(request, errors);
         return errors;
+    }
+
+    private void checkResources(RunRequest request, List<FieldError> errors) {
+        if (request.memory() != null && request.memory() > policy.maxMemoryMiB()) {
+            errors.add(new FieldError("memory", "must be at most " + policy.maxMemoryMiB() + " (MiB), the server's maximum"));
+        }
+        if (request.memory() != null && request.memory() < 6) {
+            errors.add(new FieldError("memory", "must be at least 6 (MiB)"));
+        }
+        if (request.cpus() != null && request.cpus() > policy.maxCpus()) {
+            errors.add(new FieldError("cpus", "must be at most " + policy.maxCpus() + ", the server's maximum"));
+        }
+        if (request.pids() != null && request.pids() > policy.maxPids()) {
+            errors.add(new FieldError("pids", "must be at most " + policy.maxPids() + ", the server's maximum"));
+        }
+        if (request.user() != null && !USER.matcher(request.user()).matches()) {
+            errors.add(new FieldError("user", "must be uid[:gid] or a user name"));
+        }
+        if (request.runtime() != null && !policy.runtimeAllowed(request.runtime())) {
+            errors.add(new FieldError("runtime", "'" + request.runtime() + "' is not allowed here; allowed: "
+                    + (policy.runtimes().isEmpty() ? "none (LIGHT_RUN_RUNTIMES)" : String.join(", ", policy.runtimes().stream().sorted().toList()))));
+        }
     }
 
     private void checkNetworks(RunRequest request, List<FieldError> errors) {

@@ -78,6 +78,7 @@ public final class RunService {
         if (shuttingDown) {
             throw new RunException(RunException.Kind.UNAVAILABLE, "the server is shutting down; try again shortly");
         }
+        specs.checkAllowed(request);
         String id = RunIds.next();
         var spec = specs.create(id, request, logs.writerFor(id));
         Instant now = Instant.now();
@@ -153,8 +154,8 @@ public final class RunService {
         for (RunState state : store.running()) {
             RunPlan plan = store.plan(state.id()).orElse(new RunPlan(List.of(), Instant.now(), null, null));
             Extraction extraction = plan.extract().isEmpty() ? null : new Extraction(plan.extract(),
-                    artifacts.folderOf(state.id()), ExtractPolicy.ON_SUCCESS, Extraction.DEFAULT_CAP_BYTES,
-                    Extraction.DEFAULT_CAP_BYTES);
+                    artifacts.folderOf(state.id()), ExtractPolicy.ON_SUCCESS, specs.maxRunArtifactBytes(),
+                    specs.maxRunArtifactBytes());
             Optional<Execution> execution;
             try {
                 execution = runner.reattach(new Reattach(state.id(), plan.deadline(), extraction,

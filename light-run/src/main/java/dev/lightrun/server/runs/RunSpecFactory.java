@@ -3,6 +3,8 @@ package dev.lightrun.server.runs;
 import dev.lightrun.runner.ExtractPolicy;
 import dev.lightrun.runner.Extraction;
 import dev.lightrun.runner.Hardening;
+import dev.lightrun.runner.Limits;
+import dev.lightrun.server.config.RunPolicy;
 import dev.lightrun.runner.NetworkChoice;
 import dev.lightrun.runner.RunSpec;
 
@@ -17,21 +19,50 @@ public final class RunSpecFactory {
     private final Duration defaultTimeout;
     private final long stateLogBytes;
     private final boolean allowHostNetworks;
+    private final RunPolicy policy;
 
     public RunSpecFactory(Function<String, Path> artifactFolder, Duration defaultTimeout, long stateLogBytes,
-                          boolean allowHostNetworks) {
+                          boolean allowHostNetworks, RunPolicy policy) {
         this.artifactFolder = artifactFolder;
         this.defaultTimeout = defaultTimeout;
         this.stateLogBytes = stateLogBytes;
         this.allowHostNetworks = allowHostNetworks;
+        this.policy = policy;
     }
 
     long stateLogBytes() {
         return stateLogBytes;
     }
 
+    /** The per-run artifact cap, also used when finishing re-attached runs. */
+    long maxRunArtifactBytes() {
+        return policy.maxRunArtifactBytes();
+    }
+
+    /** Throws {@link RunException} FORBIDDEN when the operator's policy refuses the image or its build steps. */
+    void checkAllowed(RunRequest request) {
+        if (!policy.imageAllowed(request.image())) {
+            throw new RunException(RunException.Kind.FORBIDDEN, "image_not_allowed", "image " + request.image()
+                    + " is not in the allowed images (LIGHT_RUN_ALLOWED_IMAGES: " + String.join(",", policy.allowedImages())
+                    + ")");
+        }
+        if (!request.run().isEmpty() && !policy.allowBuild()) {
+            throw new RunException(RunException.Kind.FORBIDDEN, "build_not_allowed",
+                    "build steps (run) are disabled on this server (LIGHT_RUN_ALLOW_BUILD=false)");
+        }
+    }
+
     RunSpec create(String id, RunRequest request, dev.lightrun.runner.LogSink logSink) {
+        Limits limits = new Limits(
+                (long) (request.memory() != null ? request.memory() : policy.defaultMemoryMiB()) * Limits.MIB,
+                request.cpus() != null ? request.cpus() : policy.defaultCpus(),
+                request.pids() != null ? request.pids() : policy.defaultPids(),
+                request.user(),
+                Boolean.TRUE.equals(request.readOnlyRootfs()));
         RunSpec.Builder spec = RunSpec.builder(request.image())
+                .limits(limits)
+                .runtime(request.runtime() != null ? request.runtime() : policy.defaultRuntime())
+                .buildTimeout(policy.buildTimeout())
                 .runId(id)
                 .logSink(logSink)
                 .files(RunRequestRules.filesOf(request))
@@ -50,7 +81,7 @@ public final class RunSpecFactory {
         }
         if (!request.extract().isEmpty()) {
             spec.extraction(new Extraction(request.extract(), artifactFolder.apply(id), ExtractPolicy.ON_SUCCESS,
-                    Extraction.DEFAULT_CAP_BYTES, Extraction.DEFAULT_CAP_BYTES));
+                    policy.maxRunArtifactBytes(), policy.maxRunArtifactBytes()));
         }
         return spec.build();
     }

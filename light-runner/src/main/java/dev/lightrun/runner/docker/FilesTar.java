@@ -26,6 +26,14 @@ final class FilesTar {
     private FilesTar() {
     }
 
+    /**
+     * Where the tar is extracted. Normally {@code /}, so a workdir the image lacks is created by the upload. With a
+     * read-only root the engine refuses uploads outside volumes, so the tar goes straight into the workdir volume.
+     */
+    static String uploadTarget(RunSpec spec) {
+        return spec.limits().readOnlyRootfs() ? spec.workdir() : "/";
+    }
+
     static boolean needed(RunSpec spec) {
         return !spec.files().isEmpty() || spec.stdin() != null;
     }
@@ -46,7 +54,9 @@ final class FilesTar {
 
     static void write(RunSpec spec, OutputStream target) throws IOException {
         Ownership owner = Ownership.of(spec.limits().user());
-        String root = spec.workdir().substring(1);
+        // Relative to the upload target (see uploadTarget): the workdir's path from /, or nothing when we upload
+        // straight into the workdir.
+        String root = uploadTarget(spec).equals("/") ? spec.workdir().substring(1) : ".";
         TreeMap<String, byte[]> files = new TreeMap<>(spec.files());
         TreeSet<String> folders = new TreeSet<>();
         for (String path : files.keySet()) {

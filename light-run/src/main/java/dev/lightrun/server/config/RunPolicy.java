@@ -1,0 +1,111 @@
+package dev.lightrun.server.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What an operator allows a run to ask for: default and maximum resources, which runtimes and images may be used,
+ * whether build steps may run, and how much a run may extract. Requests within the maxima choose freely; above them
+ * they are refused with 400 naming the field and the maximum; a forbidden image or build is 403.
+ *
+ * @param defaultMemoryMiB     memory of a run that does not ask (default 512)
+ * @param maxMemoryMiB         the most a run may ask for (default 4096)
+ * @param defaultCpus          CPUs of a run that does not ask (default 1)
+ * @param maxCpus              the most a run may ask for (default: the host's CPU count)
+ * @param defaultPids          process limit of a run that does not ask (default 100)
+ * @param maxPids              the most a run may ask for (default 4096)
+ * @param defaultRuntime       OCI runtime for every run that does not ask (null: the daemon's default)
+ * @param runtimes             runtimes a request may name (besides the default one)
+ * @param allowedImages        image globs a run may use ({@code *} any characters, {@code ?} one); empty allows all
+ * @param allowBuild           whether build steps ({@code run}) may execute at all (they run outside the run's limits)
+ * @param buildTimeout         limit of one image build
+ * @param maxRunArtifactBytes  the most one run may extract (per file and in total); over it the run fails
+ */
+public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCpus, double maxCpus, int defaultPids,
+                        int maxPids, String defaultRuntime, Set<String> runtimes, List<String> allowedImages,
+                        boolean allowBuild, Duration buildTimeout, long maxRunArtifactBytes) {
+
+    public RunPolicy {
+        runtimes = Set.copyOf(runtimes);
+        allowedImages = List.copyOf(allowedImages);
+        Objects.requireNonNull(buildTimeout, "buildTimeout was not specified");
+        if (defaultMemoryMiB < 6 || maxMemoryMiB < defaultMemoryMiB) {
+            throw new ConfigException("memory: the default (" + defaultMemoryMiB + " MiB) must be >= 6 and <= the maximum ("
+                    + maxMemoryMiB + " MiB)");
+        }
+        if (!(defaultCpus > 0) || maxCpus < defaultCpus) {
+            throw new ConfigException("cpus: the default (" + defaultCpus + ") must be > 0 and <= the maximum (" + maxCpus + ")");
+        }
+        if (defaultPids < 1 || maxPids < defaultPids) {
+            throw new ConfigException("pids: the default (" + defaultPids + ") must be >= 1 and <= the maximum (" + maxPids + ")");
+        }
+        if (maxRunArtifactBytes < 0) {
+            throw new ConfigException("max-run-artifact-bytes must be >= 0");
+        }
+    }
+
+    public static RunPolicy defaults() {
+        return new RunPolicy(512, 4096, 1.0, Math.max(1, Runtime.getRuntime().availableProcessors()), 100, 4096, null,
+                Set.of(), List.of(), true, Duration.ofMinutes(10), 1024L * 1024 * 1024);
+    }
+
+    /** Whether {@code image} matches the allow-list (always, when the list is empty). */
+    public boolean imageAllowed(String image) {
+        if (allowedImages.isEmpty()) {
+            return true;
+        }
+        String tagged = hasTag(image) ? image : image + ":latest";
+        return allowedImages.stream().map(RunPolicy::globPattern)
+                .anyMatch(glob -> glob.matcher(image).matches() || glob.matcher(tagged).matches());
+    }
+
+    /** Whether a request may name {@code runtime}. */
+    public boolean runtimeAllowed(String runtime) {
+        return runtimes.contains(runtime) || runtime.equals(defaultRuntime);
+    }
+
+    private static boolean hasTag(String image) {
+        int slash = image.lastIndexOf('/');
+        return image.indexOf('@') >= 0 || image.indexOf(':', slash + 1) >= 0;
+    }
+
+    private static Pattern globPattern(String glob) {
+        StringBuilder regex = new StringBuilder();
+        for (char c : glob.toCharArray()) {
+            switch (c) {
+                case '*' -> regex.append(".*");
+                case '?' -> regex.append('.');
+                default -> regex.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return Pattern.compile(regex.toString());
+    }
+
+    public RunPolicy withAllowedImages(List<String> value) {
+        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
+                runtimes, value, allowBuild, buildTimeout, maxRunArtifactBytes);
+    }
+
+    public RunPolicy withAllowBuild(boolean value) {
+        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
+                runtimes, allowedImages, value, buildTimeout, maxRunArtifactBytes);
+    }
+
+    public RunPolicy withRuntimes(Set<String> value, String defaultRuntimeValue) {
+        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids,
+                defaultRuntimeValue, value, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes);
+    }
+
+    public RunPolicy withMaxima(int memoryMiB, double cpus, int pids) {
+        return new RunPolicy(defaultMemoryMiB, memoryMiB, defaultCpus, cpus, defaultPids, pids, defaultRuntime,
+                runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes);
+    }
+
+    public RunPolicy withMaxRunArtifactBytes(long value) {
+        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
+                runtimes, allowedImages, allowBuild, buildTimeout, value);
+    }
+}
