@@ -46,7 +46,7 @@ public final class LightRunServer implements AutoCloseable {
                 config.allowHostNetworks(), config.policy());
         RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
         this.runs = new RunService(runner, store, artifacts, new CallbackOutbox(store, callbacks), specs, logs,
-                Json.MAPPER, config.maxArtifactsBytes());
+                Json.MAPPER, config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue());
         this.maintenance = new Maintenance(runner, runs, config.buildCacheMaxAge());
         this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, version());
     }

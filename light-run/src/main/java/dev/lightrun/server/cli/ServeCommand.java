@@ -119,6 +119,14 @@ final class ServeCommand implements Callable<Integer> {
                     + " default ${DEFAULT-VALUE}).")
     long maxRunArtifactBytes;
 
+    @Option(names = "--max-concurrent", defaultValue = "${env:LIGHT_RUN_MAX_CONCURRENT}",
+            description = "Runs at once; more wait in a FIFO queue (env LIGHT_RUN_MAX_CONCURRENT, default: the host's CPU count).")
+    Integer maxConcurrent;
+
+    @Option(names = "--max-queue", defaultValue = "${env:LIGHT_RUN_MAX_QUEUE:-100}",
+            description = "Runs that may wait for a slot; beyond it 429 (env LIGHT_RUN_MAX_QUEUE, default ${DEFAULT-VALUE}).")
+    int maxQueue;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -210,7 +218,8 @@ final class ServeCommand implements Callable<Integer> {
         return new RunPolicy(defaults.defaultMemoryMiB(), maxMemory, defaults.defaultCpus(),
                 maxCpus == null ? defaults.maxCpus() : maxCpus, defaults.defaultPids(), maxPids,
                 runtime == null || runtime.isBlank() ? null : runtime.trim(), allowedRuntimes, images, allowBuild,
-                Duration.ofMillis(buildTimeoutMs), maxRunArtifactBytes);
+                Duration.ofMillis(buildTimeoutMs), maxRunArtifactBytes,
+                maxConcurrent == null ? defaults.maxConcurrent() : maxConcurrent, maxQueue);
     }
 
     private int fail(String message) {

@@ -23,10 +23,13 @@ import java.util.regex.Pattern;
  * @param allowBuild           whether build steps ({@code run}) may execute at all (they run outside the run's limits)
  * @param buildTimeout         limit of one image build
  * @param maxRunArtifactBytes  the most one run may extract (per file and in total); over it the run fails
+ * @param maxConcurrent        runs at once (default: the host's CPU count); more wait in the queue
+ * @param maxQueue             runs that may wait (default 100); beyond it a request is 429
  */
 public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCpus, double maxCpus, int defaultPids,
                         int maxPids, String defaultRuntime, Set<String> runtimes, List<String> allowedImages,
-                        boolean allowBuild, Duration buildTimeout, long maxRunArtifactBytes) {
+                        boolean allowBuild, Duration buildTimeout, long maxRunArtifactBytes, int maxConcurrent,
+                        int maxQueue) {
 
     public RunPolicy {
         runtimes = Set.copyOf(runtimes);
@@ -42,6 +45,10 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
         if (defaultPids < 1 || maxPids < defaultPids) {
             throw new ConfigException("pids: the default (" + defaultPids + ") must be >= 1 and <= the maximum (" + maxPids + ")");
         }
+        if (maxConcurrent < 1 || maxQueue < 0) {
+            throw new ConfigException("max-concurrent must be >= 1 and max-queue >= 0, were " + maxConcurrent + " and "
+                    + maxQueue);
+        }
         if (maxRunArtifactBytes < 0) {
             throw new ConfigException("max-run-artifact-bytes must be >= 0");
         }
@@ -49,7 +56,8 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
 
     public static RunPolicy defaults() {
         return new RunPolicy(512, 4096, 1.0, Math.max(1, Runtime.getRuntime().availableProcessors()), 100, 4096, null,
-                Set.of(), List.of(), true, Duration.ofMinutes(10), 1024L * 1024 * 1024);
+                Set.of(), List.of(), true, Duration.ofMinutes(10), 1024L * 1024 * 1024,
+                Math.max(1, Runtime.getRuntime().availableProcessors()), 100);
     }
 
     /** Whether {@code image} matches the allow-list (always, when the list is empty). */
@@ -86,26 +94,26 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
 
     public RunPolicy withAllowedImages(List<String> value) {
         return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
-                runtimes, value, allowBuild, buildTimeout, maxRunArtifactBytes);
+                runtimes, value, allowBuild, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
     }
 
     public RunPolicy withAllowBuild(boolean value) {
         return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
-                runtimes, allowedImages, value, buildTimeout, maxRunArtifactBytes);
+                runtimes, allowedImages, value, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
     }
 
     public RunPolicy withRuntimes(Set<String> value, String defaultRuntimeValue) {
         return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids,
-                defaultRuntimeValue, value, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes);
+                defaultRuntimeValue, value, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
     }
 
     public RunPolicy withMaxima(int memoryMiB, double cpus, int pids) {
         return new RunPolicy(defaultMemoryMiB, memoryMiB, defaultCpus, cpus, defaultPids, pids, defaultRuntime,
-                runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes);
+                runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
     }
 
     public RunPolicy withMaxRunArtifactBytes(long value) {
         return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
-                runtimes, allowedImages, allowBuild, buildTimeout, value);
+                runtimes, allowedImages, allowBuild, buildTimeout, value, maxConcurrent, maxQueue);
     }
 }

@@ -111,19 +111,27 @@ public final class HttpApi {
 
     private static void registerErrors(JavalinConfig app) {
         app.routes.exception(ApiException.class, (e, ctx) -> render(ctx, e.status(), e.code(), e.getMessage(), e.details()));
-        app.routes.exception(RunException.class, (e, ctx) -> render(ctx,
-                switch (e.kind()) {
-                    case FORBIDDEN -> 403;
-                    case NOT_FOUND -> 404;
-                    case CONFLICT -> 409;
-                    case UNAVAILABLE -> 503;
-                },
-                e.code() != null ? e.code() : switch (e.kind()) {
-                    case FORBIDDEN -> "forbidden";
-                    case NOT_FOUND -> "not_found";
-                    case CONFLICT -> "conflict";
-                    case UNAVAILABLE -> "unavailable";
-                }, e.getMessage(), List.of()));
+        app.routes.exception(RunException.class, (e, ctx) -> {
+            if (e.kind() == RunException.Kind.TOO_MANY || e.kind() == RunException.Kind.UNAVAILABLE) {
+                // A queue slot frees within seconds for typical runs; a restart takes about as long.
+                ctx.header("Retry-After", "5");
+            }
+            render(ctx,
+                    switch (e.kind()) {
+                        case FORBIDDEN -> 403;
+                        case NOT_FOUND -> 404;
+                        case CONFLICT -> 409;
+                        case TOO_MANY -> 429;
+                        case UNAVAILABLE -> 503;
+                    },
+                    e.code() != null ? e.code() : switch (e.kind()) {
+                        case FORBIDDEN -> "forbidden";
+                        case NOT_FOUND -> "not_found";
+                        case CONFLICT -> "conflict";
+                        case TOO_MANY -> "too_many_requests";
+                        case UNAVAILABLE -> "unavailable";
+                    }, e.getMessage(), List.of());
+        });
         app.routes.exception(dev.lightrun.runner.RunnerException.class, (e, ctx) -> {
             int status = switch (e.code()) {
                 case NOT_FOUND -> 404;

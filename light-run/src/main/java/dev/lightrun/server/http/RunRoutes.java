@@ -94,7 +94,7 @@ final class RunRoutes {
         String statusParam = ctx.queryParam("status");
         if (statusParam != null) {
             status = java.util.Arrays.stream(RunStatus.values()).filter(s -> s.json().equals(statusParam)).findFirst()
-                    .orElseThrow(() -> ApiException.badRequest("status", "must be running, succeeded, failed or cancelled"));
+                    .orElseThrow(() -> ApiException.badRequest("status", "must be queued, running, succeeded, failed or cancelled"));
         }
         int limit = DEFAULT_PAGE;
         String limitParam = ctx.queryParam("limit");

@@ -2,8 +2,8 @@ package dev.lightrun.server.runs;
 
 /** A request about a run that cannot be served: the run is unknown, or in a state that forbids the action. */
 public class RunException extends RuntimeException {
-    /** What went wrong; the HTTP layer maps it to 403, 404, 409 or 503. */
-    public enum Kind { FORBIDDEN, NOT_FOUND, CONFLICT, UNAVAILABLE }
+    /** What went wrong; the HTTP layer maps it to 403, 404, 409, 429 or 503. */
+    public enum Kind { FORBIDDEN, NOT_FOUND, CONFLICT, TOO_MANY, UNAVAILABLE }
 
     private final Kind kind;
     private final String code;

@@ -1,6 +1,6 @@
 package dev.lightrun.server.runs;
 
-import java.time.Instant;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -8,18 +8,18 @@ import java.util.List;
  * expires, and where its callback goes. Stored next to the run; {@link #toString()} masks the callback secret.
  *
  * @param extract        container paths to copy out
- * @param deadline       when the run's timeout expires (wall clock)
+ * @param timeout        the run's timeout, counted from its start (time in the queue does not count)
  * @param callbackUrl    null when there is no callback
  * @param callbackSecret null when the callback is unsigned
  */
-public record RunPlan(List<String> extract, Instant deadline, String callbackUrl, String callbackSecret) {
+public record RunPlan(List<String> extract, Duration timeout, String callbackUrl, String callbackSecret) {
     public RunPlan {
         extract = extract == null ? List.of() : List.copyOf(extract);
     }
 
     @Override
     public String toString() {
-        return "RunPlan[extract=" + extract + ", deadline=" + deadline + ", callbackUrl=" + callbackUrl
+        return "RunPlan[extract=" + extract + ", timeout=" + timeout + ", callbackUrl=" + callbackUrl
                 + ", callbackSecret=" + (callbackSecret == null ? "none" : "<masked>") + "]";
     }
 }

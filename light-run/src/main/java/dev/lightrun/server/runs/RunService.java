@@ -48,6 +48,7 @@ public final class RunService {
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<RunState>> finishing = new ConcurrentHashMap<>();
     private final ReentrantLock evictionLock = new ReentrantLock();
+    private final Admission admission;
     private volatile boolean shuttingDown;
 
     /** A run this process is executing, and whether a client is waiting for it. */
@@ -55,7 +56,9 @@ public final class RunService {
     }
 
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
-                      RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes) {
+                      RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
+                      int maxConcurrent, int maxQueue) {
+        this.admission = new Admission(maxConcurrent, maxQueue);
         this.runner = runner;
         this.store = store;
         this.artifacts = artifacts;
@@ -71,8 +74,9 @@ public final class RunService {
     }
 
     /**
-     * Records and starts a run. Throws {@link IllegalArgumentException} (nothing recorded, nothing started) when the
-     * request cannot become a valid run.
+     * Records a run and starts it, or queues it when every slot is taken. Throws {@link IllegalArgumentException}
+     * (nothing recorded, nothing started) when the request cannot become a valid run, {@link RunException} FORBIDDEN
+     * when policy refuses it, and TOO_MANY when the queue is full.
      */
     public Submitted submit(RunRequest request) {
         if (shuttingDown) {
@@ -80,21 +84,64 @@ public final class RunService {
         }
         specs.checkAllowed(request);
         String id = RunIds.next();
-        var spec = specs.create(id, request, logs.writerFor(id));
+        // Built once here to refuse an invalid run before anything is recorded; built again when it starts.
+        var spec = specs.create(id, request, dev.lightrun.runner.LogSink.NONE);
         Instant now = Instant.now();
-        RunState accepted = RunState.running(id, request.image(), request.isDetached(), now);
-        store.create(accepted, new RunPlan(request.extract(), now.plus(spec.timeout()), request.callbackUrl(),
-                request.callbackSecret()));
+        RunPlan plan = new RunPlan(request.extract(), spec.timeout(), request.callbackUrl(), request.callbackSecret());
         CompletableFuture<RunState> finished = new CompletableFuture<>();
-        finishing.put(id, finished);
-        log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
-        try {
-            track(accepted, runner.start(spec), request.isDetached());
-        } catch (RuntimeException e) {
-            log.error("run {} - could not be started", id, e);
-            complete(failed(accepted, "could not start: " + e.getMessage(), "START_FAILED"));
+        RunState queued = RunState.queued(id, request.image(), request.isDetached(), now);
+        // The store write happens inside admit(), under the admission lock, so queue order and stored order agree.
+        Admission.Decision decision = admission.admit(id, () -> {
+            store.create(queued, plan, requestBytes(request));
+            finishing.put(id, finished);
+            return new Admission.Waiting(queued, request);
+        });
+        switch (decision) {
+            case REFUSE -> throw new RunException(RunException.Kind.TOO_MANY, "queue_full",
+                    "every slot is busy and the queue is full (" + admission.queueLength() + " waiting); retry later");
+            case QUEUE -> {
+                log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
+                return new Submitted(queued, finished);
+            }
+            default -> {
+                RunState running = RunState.running(id, request.image(), request.isDetached(), now);
+                store.create(running, plan, null);
+                finishing.put(id, finished);
+                log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
+                launch(running, request);
+                return new Submitted(running, finished);
+            }
         }
-        return new Submitted(accepted, finished);
+    }
+
+    private byte[] requestBytes(RunRequest request) {
+        try {
+            return json.writeValueAsBytes(request);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize a run request", e);
+        }
+    }
+
+    /** Starts a run that holds a slot; a failure to start ends it failed (and frees the slot). */
+    private void launch(RunState running, RunRequest request) {
+        try {
+            var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
+            track(running, runner.start(spec), request.isDetached());
+        } catch (RuntimeException e) {
+            log.error("run {} - could not be started", running.id(), e);
+            complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), "START_FAILED"));
+        }
+    }
+
+    /** Starts queued runs that just got a slot. */
+    private void startWaiting(List<Admission.Waiting> next) {
+        for (Admission.Waiting waiting : next) {
+            RunState running = waiting.state().startedNow();
+            store.started(running);
+            log.info("run {} - started after {} ms in the queue", running.id(),
+                    Duration.between(running.queuedAt(), running.startedAt()).toMillis());
+            launch(running, waiting.request());
+        }
     }
 
     private void track(RunState accepted, Execution execution, boolean detached) {
@@ -134,12 +181,11 @@ public final class RunService {
         if (waiter != null) {
             waiter.complete(done);
         }
-    }
-
-    private static RunState failed(RunState accepted, String error, String code) {
-        return new RunState(accepted.id(), RunStatus.FAILED, accepted.image(), accepted.detached(),
-                accepted.startedAt(), Instant.now(), null, 0L, false, false, List.of(), error, code,
-                RunState.Logs.EMPTY, null);
+        if (!shuttingDown) {
+            startWaiting(admission.release(id));
+        } else {
+            admission.release(id).forEach(admission::requeue);
+        }
     }
 
     /**
@@ -152,30 +198,45 @@ public final class RunService {
         int reattached = 0;
         int lost = 0;
         for (RunState state : store.running()) {
-            RunPlan plan = store.plan(state.id()).orElse(new RunPlan(List.of(), Instant.now(), null, null));
+            RunPlan plan = store.plan(state.id()).orElse(new RunPlan(List.of(), Duration.ZERO, null, null));
             Extraction extraction = plan.extract().isEmpty() ? null : new Extraction(plan.extract(),
                     artifacts.folderOf(state.id()), ExtractPolicy.ON_SUCCESS, specs.maxRunArtifactBytes(),
                     specs.maxRunArtifactBytes());
             Optional<Execution> execution;
             try {
-                execution = runner.reattach(new Reattach(state.id(), plan.deadline(), extraction,
+                Instant started = state.startedAt() == null ? state.queuedAt() : state.startedAt();
+                execution = runner.reattach(new Reattach(state.id(), started.plus(plan.timeout()), extraction,
                         logs.writerFor(state.id()), specs.stateLogBytes()));
             } catch (RunnerException e) {
                 log.warn("run {} - could not look for its container: {}", state.id(), e.getMessage());
                 continue;
             }
             if (execution.isPresent()) {
+                admission.occupy(state.id());
                 track(state, execution.get(), state.detached());
                 reattached++;
             } else {
                 logs.delete(state.id());
-                complete(failed(state, "its container was gone when light-run restarted (removed while the server"
-                        + " was down)", "LOST"));
+                complete(state.endedWithoutContainer(RunStatus.FAILED, "its container was gone when light-run"
+                        + " restarted (removed while the server was down)", "LOST"));
                 lost++;
             }
         }
+        int requeued = 0;
+        for (RunStore.Queued queued : store.queued()) {
+            try {
+                RunRequest request = json.readValue(queued.request(), RunRequest.class);
+                admission.requeue(new Admission.Waiting(queued.state(), request));
+                requeued++;
+            } catch (IOException | RuntimeException e) {
+                complete(queued.state().endedWithoutContainer(RunStatus.FAILED,
+                        "its queued request could not be read back after a restart: " + e.getMessage(), "LOST"));
+            }
+        }
+        startWaiting(admission.fill());
         int callbacksPending = callbacks.sendPending();
-        log.info("recovery - {} run(s) re-attached, {} lost, {} callback(s) resent", reattached, lost, callbacksPending);
+        log.info("recovery - {} run(s) re-attached, {} lost, {} queued run(s) back in line, {} callback(s) resent",
+                reattached, lost, requeued, callbacksPending);
     }
 
     /**
@@ -184,6 +245,14 @@ public final class RunService {
      */
     public void shutdown(Duration grace) {
         shuttingDown = true;
+        // Queued runs stay queued in the store and start after the next start; a client waiting for one gets its
+        // queued state now rather than a dropped connection.
+        for (Admission.Waiting waiting : admission.queued()) {
+            CompletableFuture<RunState> waiter = finishing.remove(waiting.state().id());
+            if (waiter != null) {
+                waiter.complete(waiting.state());
+            }
+        }
         List<String> sync = executions.entrySet().stream().filter(e -> !e.getValue().detached())
                 .map(java.util.Map.Entry::getKey).toList();
         if (sync.isEmpty()) {
@@ -266,8 +335,14 @@ public final class RunService {
         return store.page(status, limit, cursor);
     }
 
-    /** Kills a running run; it ends {@code cancelled}. 404 when unknown or already finished. */
+    /** Kills a running run, or takes a queued one out of line; it ends {@code cancelled}. 404 when unknown or finished. */
     public void cancel(String id) {
+        Optional<Admission.Waiting> queued = admission.withdraw(id);
+        if (queued.isPresent()) {
+            complete(queued.get().state().endedWithoutContainer(RunStatus.CANCELLED, "run was cancelled while queued",
+                    "CANCELLED"));
+            return;
+        }
         if (!running(id).execution().cancel()) {
             throw new RunException(RunException.Kind.NOT_FOUND, "run " + id + " is not running");
         }

@@ -12,10 +12,11 @@ import java.util.Objects;
  * are never part of it.
  *
  * @param id          time-ordered UUID
- * @param status      running, succeeded, failed or cancelled
+ * @param status      queued, running, succeeded, failed or cancelled
  * @param image       the image it runs
  * @param detached    whether the client chose not to wait
- * @param startedAt   when it was accepted
+ * @param queuedAt    when it was accepted
+ * @param startedAt   when it got a slot and started (null while queued, and for a run cancelled in the queue)
  * @param finishedAt  when it ended (null while running)
  * @param exitCode    the container's exit code (null while running or when it never ran)
  * @param durationMs  container start to exit
@@ -28,22 +29,41 @@ import java.util.Objects;
  * @param timings     milliseconds spent in each phase of the run
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
-public record RunState(String id, RunStatus status, String image, boolean detached, Instant startedAt,
+public record RunState(String id, RunStatus status, String image, boolean detached, Instant queuedAt, Instant startedAt,
                        Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut, boolean oomKilled,
                        List<Artifact> artifacts, String error, String errorCode, Logs logs,
                        Map<String, Long> timings) {
     public RunState {
         Objects.requireNonNull(id, "id was not specified");
         Objects.requireNonNull(status, "status was not specified");
-        Objects.requireNonNull(startedAt, "startedAt was not specified");
+        Objects.requireNonNull(queuedAt, "queuedAt was not specified");
         artifacts = List.copyOf(artifacts);
         logs = Objects.requireNonNullElse(logs, Logs.EMPTY);
         timings = timings == null ? Map.of() : timings;
     }
 
-    public static RunState running(String id, String image, boolean detached, Instant startedAt) {
-        return new RunState(id, RunStatus.RUNNING, image, detached, startedAt, null, null, null, false, false,
+    /** Accepted and started at once. */
+    public static RunState running(String id, String image, boolean detached, Instant now) {
+        return new RunState(id, RunStatus.RUNNING, image, detached, now, now, null, null, null, false, false,
                 List.of(), null, null, Logs.EMPTY, Map.of());
+    }
+
+    /** Accepted, waiting for a slot. */
+    public static RunState queued(String id, String image, boolean detached, Instant now) {
+        return new RunState(id, RunStatus.QUEUED, image, detached, now, null, null, null, null, false, false,
+                List.of(), null, null, Logs.EMPTY, Map.of());
+    }
+
+    /** This queued run, started now. */
+    public RunState startedNow() {
+        return new RunState(id, RunStatus.RUNNING, image, detached, queuedAt, Instant.now(), null, null, null, false,
+                false, List.of(), null, null, Logs.EMPTY, Map.of());
+    }
+
+    /** This run, ended before it had a container (cancelled in the queue, refused at start, lost). */
+    public RunState endedWithoutContainer(RunStatus status, String error, String code) {
+        return new RunState(id, status, image, detached, queuedAt, startedAt, Instant.now(), null, 0L, false, false,
+                List.of(), error, code, Logs.EMPTY, Map.of());
     }
 
     /** Total bytes of the run's extracted files. */

@@ -2,8 +2,12 @@ package dev.lightrun.server.runs;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 
-/** A run's state as the API shows it: {@code running -> succeeded | failed | cancelled}; a terminal one is final. */
+/**
+ * A run's state as the API shows it: {@code queued -> running -> succeeded | failed | cancelled} (a queued run can
+ * also be cancelled); a terminal one is final.
+ */
 public enum RunStatus {
+    QUEUED("queued"),
     RUNNING("running"),
     SUCCEEDED("succeeded"),
     FAILED("failed"),
@@ -21,6 +25,6 @@ public enum RunStatus {
     }
 
     public boolean isTerminal() {
-        return this != RUNNING;
+        return this != RUNNING && this != QUEUED;
     }
 }

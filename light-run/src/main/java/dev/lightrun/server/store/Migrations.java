@@ -31,6 +31,10 @@ final class Migrations {
                 created_at   TEXT NOT NULL,
                 delivered_at TEXT
             );
+            """,
+            // 2: the request of a queued run, kept until it starts (it holds the files, env and input to run with)
+            """
+            ALTER TABLE runs ADD COLUMN request BLOB
             """);
 
     private Migrations() {

@@ -15,8 +15,17 @@ import java.util.Optional;
  */
 public interface RunStore extends AutoCloseable {
 
-    /** Records a new run with what is needed to finish it after a restart. */
-    void create(RunState state, RunPlan plan);
+    /**
+     * Records a new run with what is needed to finish it after a restart, and for a queued run the request it will
+     * start with ({@code pendingRequest}, null otherwise).
+     */
+    void create(RunState state, RunPlan plan, byte[] pendingRequest);
+
+    /** Records that a queued run started; its pending request is dropped (it holds env values and input). */
+    void started(RunState state);
+
+    /** Queued runs, oldest first, with the requests they will start with. */
+    List<Queued> queued();
 
     /** Replaces the state of an existing run (a no-op for a run that was deleted meanwhile). */
     void update(RunState state);
@@ -48,6 +57,14 @@ public interface RunStore extends AutoCloseable {
 
     @Override
     void close();
+
+    /** A queued run and its pending request (JSON). {@link #toString()} leaves the request out. */
+    record Queued(RunState state, byte[] request) {
+        @Override
+        public String toString() {
+            return "Queued[" + state.id() + "]";
+        }
+    }
 
     /** A page of runs and the cursor of the next one (null on the last page). */
     record Page(List<RunState> runs, String next) {

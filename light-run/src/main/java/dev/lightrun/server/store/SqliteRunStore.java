@@ -58,14 +58,31 @@ public final class SqliteRunStore implements RunStore {
     }
 
     @Override
-    public void create(RunState state, RunPlan plan) {
-        write("INSERT INTO runs(id, status, state, plan, updated_at) VALUES (?, ?, ?, ?, ?)", st -> {
+    public void create(RunState state, RunPlan plan, byte[] pendingRequest) {
+        write("INSERT INTO runs(id, status, state, plan, updated_at, request) VALUES (?, ?, ?, ?, ?, ?)", st -> {
             st.setString(1, state.id());
             st.setString(2, state.status().json());
             st.setString(3, toJson(state));
             st.setString(4, toJson(plan));
             st.setString(5, Instant.now().toString());
+            st.setBytes(6, pendingRequest);
         });
+    }
+
+    @Override
+    public void started(RunState state) {
+        write("UPDATE runs SET status = ?, state = ?, updated_at = ?, request = NULL WHERE id = ?", st -> {
+            st.setString(1, state.status().json());
+            st.setString(2, toJson(state));
+            st.setString(3, Instant.now().toString());
+            st.setString(4, state.id());
+        });
+    }
+
+    @Override
+    public List<Queued> queued() {
+        return query("SELECT state, request FROM runs WHERE status = 'queued' ORDER BY id", st -> { },
+                rs -> new Queued(fromJson(rs.getString(1), RunState.class), rs.getBytes(2)));
     }
 
     @Override
@@ -85,7 +102,7 @@ public final class SqliteRunStore implements RunStore {
             connection.setAutoCommit(false);
             try {
                 try (PreparedStatement st = connection.prepareStatement(
-                        "UPDATE runs SET status = ?, state = ?, updated_at = ? WHERE id = ?")) {
+                        "UPDATE runs SET status = ?, state = ?, updated_at = ?, request = NULL WHERE id = ?")) {
                     st.setString(1, state.status().json());
                     st.setString(2, toJson(state));
                     st.setString(3, Instant.now().toString());
