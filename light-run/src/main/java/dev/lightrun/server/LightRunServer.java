@@ -10,6 +10,7 @@ import dev.lightrun.server.http.Json;
 import dev.lightrun.server.runs.Maintenance;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
+import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.callbacks.CallbackOutbox;
 import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.networks.NetworkService;
@@ -31,6 +32,7 @@ public final class LightRunServer implements AutoCloseable {
     private final Runner runner;
     private final RunStore store;
     private final CallbackSender callbacks;
+    private final CallbackOutbox outbox;
     private final RunService runs;
     private final Maintenance maintenance;
     private final Javalin app;
@@ -41,14 +43,17 @@ public final class LightRunServer implements AutoCloseable {
         this.runner = runner;
         this.store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
-        this.callbacks = new CallbackSender(config.callbackTimeout());
+        this.callbacks = new CallbackSender(config.callbacks().timeout());
+        CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
+        this.outbox = new CallbackOutbox(store, callbacks, guard, config.callbacks().maxAttempts(),
+                config.callbacks().firstBackoff());
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
                 config.allowHostNetworks(), config.policy());
         RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
-        this.runs = new RunService(runner, store, artifacts, new CallbackOutbox(store, callbacks), specs, logs,
+        this.runs = new RunService(runner, store, artifacts, outbox, specs, logs,
                 Json.MAPPER, config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue());
         this.maintenance = new Maintenance(runner, runs, config.buildCacheMaxAge());
-        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, version());
+        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, guard, version());
     }
 
     /** Starts serving on the configured host and port with a Docker runner from the environment. */
@@ -131,6 +136,7 @@ public final class LightRunServer implements AutoCloseable {
         runs.shutdown(config.shutdownGrace());
         app.stop();
         runner.close();
+        outbox.close();
         callbacks.close();
         store.close();
         log.info("light-run - stopped");

@@ -19,13 +19,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Delivers a detached run's final state to its callback URL: one POST of the JSON body, signed with
- * {@code X-Light-Run-Signature: sha256=<hex HMAC-SHA256(secret, body)>} when a secret was given. Each delivery runs on
- * its own virtual thread with a deadline, so a slow or dead receiver never delays other runs. Redirects are not
- * followed.
+ * Sends one callback attempt: a POST of the run's final state with {@code X-Light-Run-Delivery} (stable across
+ * attempts: receivers de-duplicate on it) and {@code X-Light-Run-Timestamp} (Unix seconds of this attempt), and, when
+ * the run has a secret, {@code X-Light-Run-Signature: sha256=<hex HMAC-SHA256(secret, body)>} (the original
+ * light-run's) plus {@code X-Light-Run-Signature-Timestamped: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>},
+ * which lets receivers refuse replays. Each attempt runs on its own virtual thread with a deadline, so a slow or dead
+ * receiver never delays other runs. Redirects are not followed.
  */
 public final class CallbackSender implements AutoCloseable {
     public static final String SIGNATURE_HEADER = "X-Light-Run-Signature";
+    public static final String TIMESTAMPED_SIGNATURE_HEADER = "X-Light-Run-Signature-Timestamped";
+    public static final String DELIVERY_HEADER = "X-Light-Run-Delivery";
+    public static final String TIMESTAMP_HEADER = "X-Light-Run-Timestamp";
     private static final Logger log = LoggerFactory.getLogger(CallbackSender.class);
 
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
@@ -48,17 +53,24 @@ public final class CallbackSender implements AutoCloseable {
     }
 
     private int deliver(String runId, String url, String secret, byte[] body) {
+        String timestamp = Long.toString(java.time.Instant.now().getEpochSecond());
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("User-Agent", "light-run")
+                .header(DELIVERY_HEADER, runId)
+                .header(TIMESTAMP_HEADER, timestamp)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (secret != null) {
             request.header(SIGNATURE_HEADER, "sha256=" + hmacSha256Hex(secret, body));
+            byte[] signed = new byte[timestamp.length() + 1 + body.length];
+            System.arraycopy((timestamp + ".").getBytes(StandardCharsets.UTF_8), 0, signed, 0, timestamp.length() + 1);
+            System.arraycopy(body, 0, signed, timestamp.length() + 1, body.length);
+            request.header(TIMESTAMPED_SIGNATURE_HEADER, "sha256=" + hmacSha256Hex(secret, signed));
         }
         try {
             int status = client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-            log.info("run {} - callback delivered to {}: HTTP {}", runId, hostOf(url), status);
+            log.info("run {} - callback to {} answered HTTP {}", runId, hostOf(url), status);
             return status;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

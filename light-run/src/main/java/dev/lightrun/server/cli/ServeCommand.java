@@ -4,6 +4,7 @@ import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.LightRunServer;
 import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.CallbackSettings;
 import dev.lightrun.server.config.RunPolicy;
 import dev.lightrun.server.config.ServerConfig;
 import picocli.CommandLine;
@@ -127,6 +128,21 @@ final class ServeCommand implements Callable<Integer> {
             description = "Runs that may wait for a slot; beyond it 429 (env LIGHT_RUN_MAX_QUEUE, default ${DEFAULT-VALUE}).")
     int maxQueue;
 
+    @Option(names = "--callback-allow", defaultValue = "${env:LIGHT_RUN_CALLBACK_ALLOW:-}", split = ",",
+            description = "CIDRs or host names callbacks may reach although internal, e.g. 10.0.0.0/8,hooks.internal"
+                    + " (env LIGHT_RUN_CALLBACK_ALLOW; default none).")
+    java.util.List<String> callbackAllow;
+
+    @Option(names = "--callback-max-attempts", defaultValue = "${env:LIGHT_RUN_CALLBACK_MAX_ATTEMPTS:-8}",
+            description = "Attempts per callback on network errors, 5xx and 429 (env LIGHT_RUN_CALLBACK_MAX_ATTEMPTS,"
+                    + " default ${DEFAULT-VALUE}).")
+    int callbackMaxAttempts;
+
+    @Option(names = "--callback-backoff-ms", defaultValue = "${env:LIGHT_RUN_CALLBACK_BACKOFF_MS:-5000}",
+            description = "Wait before the second attempt, doubled each time (env LIGHT_RUN_CALLBACK_BACKOFF_MS,"
+                    + " default ${DEFAULT-VALUE}).")
+    long callbackBackoffMs;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -202,7 +218,9 @@ final class ServeCommand implements Callable<Integer> {
         return new ServerConfig(host, port, token, bodyLimit,
                 artifactsDir == null ? data.resolve("artifacts") : artifactsDir, maxBytes,
                 Duration.ofMillis(defaultTimeoutMs), defaults.stateLogBytes(), allowHostNetwork,
-                defaults.callbackTimeout(), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes,
+                new CallbackSettings(defaults.callbacks().timeout(), callbackMaxAttempts,
+                        Duration.ofMillis(callbackBackoffMs), callbackAllow == null ? java.util.List.of()
+                        : callbackAllow.stream().map(String::trim).filter(a -> !a.isEmpty()).toList()), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes,
                 Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs), policy());
     }
 

@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param defaultTimeout     timeout of a run that does not set one (default 60 s)
  * @param stateLogBytes      how much of the end of stdout and of stderr a run's state keeps (default 64 KiB each)
  * @param allowHostNetworks  whether requests may use the host network or another container's (default false)
- * @param callbackTimeout    how long one callback delivery may take (default 10 s)
+ * @param callbacks          callback delivery: timeout, retries, internal addresses allowed
  * @param dataDir            where the run store lives (default ~/.light-run)
  * @param shutdownGrace      how long a SIGTERM waits for sync runs before cancelling them (default 30 s)
  * @param maxLogBytes        cap of each run's stored log; past it the end is kept (default 10 MiB)
@@ -27,7 +27,7 @@ import java.util.Objects;
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
-                           boolean allowHostNetworks, Duration callbackTimeout, Path dataDir,
+                           boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
                            Duration buildCacheMaxAge, RunPolicy policy) {
     public static final int DEFAULT_PORT = 3000;
@@ -53,7 +53,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             throw new ConfigException("max-artifacts-bytes must be positive, was " + maxArtifactsBytes);
         }
         Objects.requireNonNull(defaultTimeout, "defaultTimeout was not specified");
-        Objects.requireNonNull(callbackTimeout, "callbackTimeout was not specified");
+        Objects.requireNonNull(callbacks, "callbacks was not specified");
         Objects.requireNonNull(dataDir, "dataDir was not specified");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace was not specified");
         Objects.requireNonNull(sweepInterval, "sweepInterval was not specified");
@@ -67,7 +67,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
     /** Defaults for everything: what {@code light-run serve} uses with no flags and no environment. */
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
-                DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, Duration.ofSeconds(10),
+                DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, CallbackSettings.defaults(),
                 defaultDataDir(), Duration.ofSeconds(30), DEFAULT_MAX_LOG_BYTES, Duration.ofMinutes(5),
                 Duration.ofDays(7), RunPolicy.defaults());
     }
@@ -82,59 +82,65 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(host, value, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withToken(String value) {
         return new ServerConfig(host, port, value, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withArtifactsDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, value, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withMaxArtifactsBytes(long value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, value, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withBodyLimitBytes(long value) {
         return new ServerConfig(host, port, token, value, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withAllowHostNetworks(boolean value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, value, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, value, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, value, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, allowHostNetworks, callbacks, value, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withShutdownGrace(Duration value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, value, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, value, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withMaxLogBytes(long value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, value, sweepInterval, buildCacheMaxAge, policy);
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, value, sweepInterval, buildCacheMaxAge, policy);
     }
 
     public ServerConfig withSweepInterval(Duration value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, value,
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, value,
                 buildCacheMaxAge, policy);
     }
 
     public ServerConfig withPolicy(RunPolicy value) {
         return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbackTimeout, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
+                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
                 buildCacheMaxAge, value);
+    }
+
+    public ServerConfig withCallbacks(CallbackSettings value) {
+        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                stateLogBytes, allowHostNetworks, value, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
+                buildCacheMaxAge, policy);
     }
 
     @Override
@@ -142,7 +148,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return "ServerConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : "<masked>")
                 + ", bodyLimitBytes=" + bodyLimitBytes + ", artifactsDir=" + artifactsDir + ", maxArtifactsBytes="
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
-                + ", allowHostNetworks=" + allowHostNetworks + ", dataDir=" + dataDir + ", shutdownGrace="
+                + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir + ", shutdownGrace="
                 + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
                 + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + "]";
     }

@@ -36,9 +36,10 @@ public final class HttpApi {
     /** Builds the app (not started). */
     public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
                                  dev.lightrun.server.networks.NetworkService networks,
-                                 dev.lightrun.server.logs.RunLogs logs, String version) {
+                                 dev.lightrun.server.logs.RunLogs logs,
+                                 dev.lightrun.server.callbacks.CallbackGuard callbackGuard, String version) {
         RunRoutes runRoutes = new RunRoutes(runs,
-                new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy())),
+                new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy(), callbackGuard)),
                 config.bodyLimitBytes());
         ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);

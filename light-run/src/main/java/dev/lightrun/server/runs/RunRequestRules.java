@@ -3,6 +3,7 @@ package dev.lightrun.server.runs;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.runner.Extraction;
 import dev.lightrun.runner.RunSpec;
+import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.RunPolicy;
 
 import java.net.URI;
@@ -27,10 +28,12 @@ public final class RunRequestRules {
 
     private final boolean allowHostNetworks;
     private final RunPolicy policy;
+    private final CallbackGuard callbackGuard;
 
-    public RunRequestRules(boolean allowHostNetworks, RunPolicy policy) {
+    public RunRequestRules(boolean allowHostNetworks, RunPolicy policy, CallbackGuard callbackGuard) {
         this.allowHostNetworks = allowHostNetworks;
         this.policy = policy;
+        this.callbackGuard = callbackGuard;
     }
 
     public List<FieldError> check(RunRequest request) {
@@ -150,7 +153,7 @@ public final class RunRequestRules {
         }
     }
 
-    private static void checkCallback(RunRequest request, List<FieldError> errors) {
+    private void checkCallback(RunRequest request, List<FieldError> errors) {
         if (!request.isDetached()) {
             if (request.callbackUrl() != null) {
                 errors.add(new FieldError("callbackUrl", "only allowed with detached: true"));
@@ -169,6 +172,9 @@ public final class RunRequestRules {
                 String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
                 if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
                     errors.add(new FieldError("callbackUrl", "must be an http or https URL with a host"));
+                } else {
+                    callbackGuard.problem(request.callbackUrl())
+                            .ifPresent(problem -> errors.add(new FieldError("callbackUrl", problem)));
                 }
             } catch (URISyntaxException e) {
                 errors.add(new FieldError("callbackUrl", "is not a valid URL: " + e.getReason()));

@@ -27,12 +27,13 @@ import java.util.Objects;
  * @param errorCode   a stable code for {@code error} (e.g. TIMED_OUT, IMAGE_NOT_FOUND)
  * @param logs        the end of stdout and stderr, capped
  * @param timings     milliseconds spent in each phase of the run
+ * @param callback    delivery state of the run's callback (null when it has none, or none is due yet)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record RunState(String id, RunStatus status, String image, boolean detached, Instant queuedAt, Instant startedAt,
                        Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut, boolean oomKilled,
                        List<Artifact> artifacts, String error, String errorCode, Logs logs,
-                       Map<String, Long> timings) {
+                       Map<String, Long> timings, Callback callback) {
     public RunState {
         Objects.requireNonNull(id, "id was not specified");
         Objects.requireNonNull(status, "status was not specified");
@@ -45,25 +46,42 @@ public record RunState(String id, RunStatus status, String image, boolean detach
     /** Accepted and started at once. */
     public static RunState running(String id, String image, boolean detached, Instant now) {
         return new RunState(id, RunStatus.RUNNING, image, detached, now, now, null, null, null, false, false,
-                List.of(), null, null, Logs.EMPTY, Map.of());
+                List.of(), null, null, Logs.EMPTY, Map.of(), null);
     }
 
     /** Accepted, waiting for a slot. */
     public static RunState queued(String id, String image, boolean detached, Instant now) {
         return new RunState(id, RunStatus.QUEUED, image, detached, now, null, null, null, null, false, false,
-                List.of(), null, null, Logs.EMPTY, Map.of());
+                List.of(), null, null, Logs.EMPTY, Map.of(), null);
     }
 
     /** This queued run, started now. */
     public RunState startedNow() {
         return new RunState(id, RunStatus.RUNNING, image, detached, queuedAt, Instant.now(), null, null, null, false,
-                false, List.of(), null, null, Logs.EMPTY, Map.of());
+                false, List.of(), null, null, Logs.EMPTY, Map.of(), null);
     }
 
     /** This run, ended before it had a container (cancelled in the queue, refused at start, lost). */
     public RunState endedWithoutContainer(RunStatus status, String error, String code) {
         return new RunState(id, status, image, detached, queuedAt, startedAt, Instant.now(), null, 0L, false, false,
-                List.of(), error, code, Logs.EMPTY, Map.of());
+                List.of(), error, code, Logs.EMPTY, Map.of(), null);
+    }
+
+    /** This state with its callback's delivery state. */
+    public RunState withCallback(Callback value) {
+        return new RunState(id, status, image, detached, queuedAt, startedAt, finishedAt, exitCode, durationMs, timedOut,
+                oomKilled, artifacts, error, errorCode, logs, timings, value);
+    }
+
+    /**
+     * How the callback of a detached run is doing.
+     *
+     * @param attempts    deliveries tried so far
+     * @param lastStatus  HTTP status of the last attempt (-1: no answer, or the URL was refused)
+     * @param deliveredAt when a 2xx came back (null until then)
+     * @param gaveUp      no more attempts will be made (4xx, refused URL, or attempts used up)
+     */
+    public record Callback(int attempts, Integer lastStatus, Instant deliveredAt, boolean gaveUp) {
     }
 
     /** Total bytes of the run's extracted files. */

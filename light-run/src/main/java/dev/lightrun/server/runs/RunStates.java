@@ -33,6 +33,6 @@ final class RunStates {
                 result.error() == null ? null : result.error().message(),
                 result.error() == null ? null : result.error().code().name(),
                 new RunState.Logs(result.stdout(), result.stderr(), result.stdoutTruncated(), result.stderrTruncated()),
-                timings);
+                timings, null);
     }
 }

@@ -35,6 +35,10 @@ final class Migrations {
             // 2: the request of a queued run, kept until it starts (it holds the files, env and input to run with)
             """
             ALTER TABLE runs ADD COLUMN request BLOB
+            """,
+            // 3: a callback that will not be retried any more (4xx, refused URL, attempts used up)
+            """
+            ALTER TABLE callbacks ADD COLUMN gave_up_at TEXT
             """);
 
     private Migrations() {

@@ -52,8 +52,8 @@ public interface RunStore extends AutoCloseable {
     /** Callbacks not delivered yet, oldest first. */
     List<PendingCallback> pendingCallbacks();
 
-    /** Marks one delivery attempt; {@code delivered} ends the callback's life. */
-    void callbackAttempted(String runId, int httpStatus, boolean delivered, Instant at);
+    /** Records one delivery attempt; {@code delivered} or {@code gaveUp} end the callback's life. */
+    void callbackAttempted(String runId, int httpStatus, boolean delivered, boolean gaveUp, Instant at);
 
     @Override
     void close();

@@ -132,10 +132,28 @@ public final class SqliteRunStore implements RunStore {
         }
     }
 
+    /** The run's state with its callback's delivery state joined in (the stored state never holds it). */
+    private static final String STATE_COLUMNS = "r.state, c.attempts, c.last_status, c.delivered_at, c.gave_up_at";
+    private static final String STATE_FROM = " FROM runs r LEFT JOIN callbacks c ON c.run_id = r.id";
+
+    private RunState stateOf(ResultSet rs) throws SQLException {
+        RunState state = fromJson(rs.getString(1), RunState.class);
+        int attempts = rs.getInt(2);
+        if (rs.wasNull()) {
+            return state;
+        }
+        int lastStatus = rs.getInt(3);
+        Integer last = rs.wasNull() ? null : lastStatus;
+        String delivered = rs.getString(4);
+        String gaveUp = rs.getString(5);
+        return state.withCallback(new RunState.Callback(attempts, last,
+                delivered == null ? null : Instant.parse(delivered), gaveUp != null));
+    }
+
     @Override
     public Optional<RunState> find(String id) {
-        return query("SELECT state FROM runs WHERE id = ?", st -> st.setString(1, id),
-                rs -> fromJson(rs.getString(1), RunState.class)).stream().findFirst();
+        return query("SELECT " + STATE_COLUMNS + STATE_FROM + " WHERE r.id = ?", st -> st.setString(1, id),
+                this::stateOf).stream().findFirst();
     }
 
     @Override
@@ -152,15 +170,15 @@ public final class SqliteRunStore implements RunStore {
 
     @Override
     public Page page(RunStatus status, int limit, String cursor) {
-        StringBuilder sql = new StringBuilder("SELECT state FROM runs WHERE 1 = 1");
+        StringBuilder sql = new StringBuilder("SELECT " + STATE_COLUMNS + STATE_FROM + " WHERE 1 = 1");
         if (status != null) {
-            sql.append(" AND status = ?");
+            sql.append(" AND r.status = ?");
         }
         if (cursor != null) {
-            sql.append(" AND id < ?");
+            sql.append(" AND r.id < ?");
         }
         // One more than asked tells whether there is a next page without a second query.
-        sql.append(" ORDER BY id DESC LIMIT ?");
+        sql.append(" ORDER BY r.id DESC LIMIT ?");
         List<RunState> rows = query(sql.toString(), st -> {
             int i = 1;
             if (status != null) {
@@ -170,7 +188,7 @@ public final class SqliteRunStore implements RunStore {
                 st.setString(i++, cursor);
             }
             st.setInt(i, limit + 1);
-        }, rs -> fromJson(rs.getString(1), RunState.class));
+        }, this::stateOf);
         boolean more = rows.size() > limit;
         List<RunState> runs = more ? rows.subList(0, limit) : rows;
         return new Page(runs, more ? runs.getLast().id() : null);
@@ -185,7 +203,7 @@ public final class SqliteRunStore implements RunStore {
     public List<PendingCallback> pendingCallbacks() {
         return query("""
                 SELECT c.run_id, r.plan, c.body, c.attempts FROM callbacks c JOIN runs r ON r.id = c.run_id
-                WHERE c.delivered_at IS NULL ORDER BY c.run_id""", st -> { }, rs -> {
+                WHERE c.delivered_at IS NULL AND c.gave_up_at IS NULL ORDER BY c.run_id""", st -> { }, rs -> {
             RunPlan plan = fromJson(rs.getString(2), RunPlan.class);
             return new PendingCallback(rs.getString(1), plan.callbackUrl(), plan.callbackSecret(), rs.getBytes(3),
                     rs.getInt(4));
@@ -193,11 +211,13 @@ public final class SqliteRunStore implements RunStore {
     }
 
     @Override
-    public void callbackAttempted(String runId, int httpStatus, boolean delivered, Instant at) {
-        write("UPDATE callbacks SET attempts = attempts + 1, last_status = ?, delivered_at = ? WHERE run_id = ?", st -> {
+    public void callbackAttempted(String runId, int httpStatus, boolean delivered, boolean gaveUp, Instant at) {
+        write("UPDATE callbacks SET attempts = attempts + 1, last_status = ?, delivered_at = ?, gave_up_at = ?"
+                + " WHERE run_id = ?", st -> {
             st.setInt(1, httpStatus);
             st.setString(2, delivered ? at.toString() : null);
-            st.setString(3, runId);
+            st.setString(3, gaveUp ? at.toString() : null);
+            st.setString(4, runId);
         });
     }
 
