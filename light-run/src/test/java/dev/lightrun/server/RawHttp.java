@@ -1,0 +1,102 @@
+package dev.lightrun.server;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * HTTP/1.1 over a plain socket, for what a high-level client will not do: omit Content-Type, send a chunked body on
+ * purpose, send a path without normalizing it, or go away before the answer.
+ */
+final class RawHttp {
+    private RawHttp() {
+    }
+
+    /** An answer read to the end of the connection. */
+    record Answer(int status, Map<String, String> headers, byte[] body) {
+        String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Sends {@code head} (request line and headers, without the blank line) and {@code body}; reads the answer. */
+    static Answer exchange(int port, String head, byte[] body) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(60_000);
+            OutputStream out = socket.getOutputStream();
+            out.write((head + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.write(body);
+            out.flush();
+            return read(socket.getInputStream());
+        }
+    }
+
+    /** Encodes {@code body} as chunks of {@code chunkBytes}, with the final zero chunk. */
+    static byte[] chunked(byte[] body, int chunkBytes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int offset = 0; offset < body.length; offset += chunkBytes) {
+            int n = Math.min(chunkBytes, body.length - offset);
+            out.writeBytes((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body, offset, n);
+            out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        out.writeBytes("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+
+    static Answer read(InputStream in) throws IOException {
+        byte[] all = in.readAllBytes();
+        int end = indexOf(all, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        if (end < 0) {
+            throw new IOException("no complete HTTP head in: " + new String(all, StandardCharsets.ISO_8859_1));
+        }
+        String[] lines = new String(all, 0, end, StandardCharsets.ISO_8859_1).split("\r\n");
+        int status = Integer.parseInt(lines[0].split(" ")[1]);
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+        }
+        byte[] rest = java.util.Arrays.copyOfRange(all, end + 4, all.length);
+        if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
+            rest = unchunk(rest);
+        }
+        return new Answer(status, headers, rest);
+    }
+
+    private static byte[] unchunk(byte[] data) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int pos = 0;
+        while (pos < data.length) {
+            int lineEnd = indexOf(java.util.Arrays.copyOfRange(data, pos, data.length), new byte[] {'\r', '\n'});
+            String sizeLine = new String(data, pos, lineEnd, StandardCharsets.US_ASCII).split(";")[0].trim();
+            int size = Integer.parseInt(sizeLine, 16);
+            pos += lineEnd + 2;
+            if (size == 0) {
+                break;
+            }
+            out.write(data, pos, size);
+            pos += size + 2;
+        }
+        return out.toByteArray();
+    }
+
+    private static int indexOf(byte[] data, byte[] needle) {
+        outer:
+        for (int i = 0; i <= data.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (data[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
