@@ -69,6 +69,9 @@ public final class HttpApi {
         app.startup.showJavalinBanner = false;
         app.jetty.host = config.host();
         app.jetty.port = config.port();
+        // Jetty's per-connection header cache ignores letter case by default: after one request with the right token,
+        // a keep-alive connection accepted the token in any case (the cached field, right case, reached BearerAuth).
+        app.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheCaseSensitive(true));
         app.requestLogger.http((ctx, ms) -> {
             Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
             requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
