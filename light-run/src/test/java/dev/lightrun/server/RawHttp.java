@@ -37,6 +37,61 @@ final class RawHttp {
         }
     }
 
+    /**
+     * Sends several bodiless requests on one keep-alive connection, one after the other, and reads each answer
+     * before sending the next (the last request closes the connection).
+     */
+    static java.util.List<Answer> sequence(int port, String... heads) throws IOException {
+        java.util.List<Answer> answers = new java.util.ArrayList<>();
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            java.io.BufferedInputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            for (int i = 0; i < heads.length; i++) {
+                String connection = i == heads.length - 1 ? "close" : "keep-alive";
+                out.write((heads[i] + "\r\nConnection: " + connection + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                answers.add(readOne(in));
+            }
+        }
+        return answers;
+    }
+
+    private static Answer readOne(InputStream in) throws IOException {
+        String statusLine = line(in);
+        int status = Integer.parseInt(statusLine.split(" ")[1]);
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String header = line(in); !header.isEmpty(); header = line(in)) {
+            int colon = header.indexOf(':');
+            headers.put(header.substring(0, colon).trim().toLowerCase(Locale.ROOT), header.substring(colon + 1).trim());
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
+            for (int size = Integer.parseInt(line(in).split(";")[0].trim(), 16); size > 0;
+                 size = Integer.parseInt(line(in).split(";")[0].trim(), 16)) {
+                body.write(in.readNBytes(size));
+                line(in);
+            }
+            line(in);
+        } else if (headers.containsKey("content-length")) {
+            body.write(in.readNBytes(Integer.parseInt(headers.get("content-length"))));
+        }
+        return new Answer(status, headers, body.toByteArray());
+    }
+
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                throw new IOException("connection closed in the middle of an answer");
+            }
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(StandardCharsets.ISO_8859_1);
+    }
+
     /** Encodes {@code body} as chunks of {@code chunkBytes}, with the final zero chunk. */
     static byte[] chunked(byte[] body, int chunkBytes) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
