@@ -103,8 +103,14 @@ public final class HttpApi {
         app.routes.exception(RunException.class, (e, ctx) -> render(ctx,
                 e.kind() == RunException.Kind.NOT_FOUND ? 404 : 409,
                 e.kind() == RunException.Kind.NOT_FOUND ? "not_found" : "conflict", e.getMessage(), List.of()));
+        // Javalin answers an unknown route by throwing a 404 HttpResponseException (the error(404) handler below
+        // never sees an empty result), so the documented code is given here.
         app.routes.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(),
-                e.getStatus() == 413 ? "payload_too_large" : "http_" + e.getStatus(), e.getMessage(), List.of()));
+                switch (e.getStatus()) {
+                    case 404 -> "not_found";
+                    case 413 -> "payload_too_large";
+                    default -> "http_" + e.getStatus();
+                }, e.getMessage(), List.of()));
         app.routes.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} - failed", ctx.method().name(), ctx.path(), e);
             render(ctx, 500, "internal_error", "the server failed to handle this request; see its log", List.of());
