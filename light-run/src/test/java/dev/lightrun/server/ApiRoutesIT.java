@@ -155,6 +155,20 @@ class ApiRoutesIT {
     }
 
     @Test
+    void unknownRouteOrMethodIsAJsonNotFound() {
+        List<TestServer.Response> answers = List.of(server.get("/nope"), server.get("/runs/x/y/z"),
+                TestServer.send(server.request("/run").PUT(java.net.http.HttpRequest.BodyPublishers.noBody()).build()),
+                server.delete("/runs"));
+
+        for (TestServer.Response response : answers) {
+            assertThat(response.status()).as("%s", response).isEqualTo(404);
+            assertThat(response.header("Content-Type")).startsWith("application/json");
+            assertThat(response.json().path("error").asText()).as("%s", response).isEqualTo("not_found");
+            assertThat(response.json().path("message").asText()).isNotBlank();
+        }
+    }
+
+    @Test
     void cancelEndsARunningRunAndASecondCancelIs404() {
         String id = server.runDetached(busybox("sleep 60"));
         server.awaitRunning(id);
