@@ -110,6 +110,16 @@ class SecretsIT {
         assertThat(badName.status()).isEqualTo(400);
         assertThat(TestServer.texts(badName.json().path("details"), "path")).contains("env[BAD-NAME]");
 
+        ObjectNode wrongType = withSecrets(busybox("true"));
+        ((ObjectNode) wrongType.get("env")).putArray("LIST").add(ENV_SECRET);
+        TestServer.Response wrongTypeAnswer = keep(server.submit(wrongType));
+        assertThat(wrongTypeAnswer.status()).isEqualTo(400);
+        assertThat(TestServer.texts(wrongTypeAnswer.json().path("details"), "path")).contains("env[LIST]");
+        TestServer.Response longSecret = keep(server.submit(withSecrets(busybox("true")).put("detached", true)
+                .put("callbackUrl", "http://127.0.0.1:9/hook").put("callbackSecret", CALLBACK_SECRET + "x".repeat(200))));
+        assertThat(longSecret.status()).isEqualTo(400);
+        assertThat(TestServer.texts(longSecret.json().path("details"), "path")).contains("callbackSecret");
+
         TestServer.Response missingImage = keep(server.submit(withSecrets(busybox("true"))
                 .put("image", "light-run-test/does-not-exist")));
         assertThat(missingImage.status()).isEqualTo(200);
