@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +18,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static dev.lightrun.server.TestServer.assertNoContainersLeftFor;
 import static dev.lightrun.server.TestServer.busybox;
 import static dev.lightrun.server.TestServer.texts;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Every route of the API, as a client sees it, against the real daemon. */
 class ApiRoutesIT {
@@ -157,7 +161,7 @@ class ApiRoutesIT {
     @Test
     void unknownRouteOrMethodIsAJsonNotFound() {
         List<TestServer.Response> answers = List.of(server.get("/nope"), server.get("/runs/x/y/z"),
-                TestServer.send(server.request("/run").PUT(java.net.http.HttpRequest.BodyPublishers.noBody()).build()),
+                TestServer.send(server.request("/run").PUT(HttpRequest.BodyPublishers.noBody()).build()),
                 server.delete("/runs"));
 
         for (TestServer.Response response : answers) {
@@ -185,6 +189,40 @@ class ApiRoutesIT {
         assertThat(again.status()).isEqualTo(404);
         assertThat(again.json().path("error").asText()).isEqualTo("not_found");
         assertNoContainersLeftFor(id);
+    }
+
+    @Test
+    void cancellingASyncRunAnswersItsWaitingClientWithTheCancelledState() {
+        var answer = TestServer.http().sendAsync(server.request("/run")
+                .POST(HttpRequest.BodyPublishers.ofString(TestServer.toJson(busybox("sleep 60")))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String[] id = new String[1];
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            for (JsonNode run : server.get("/runs").json()) {
+                if (run.path("status").asText().equals("running") && !run.path("detached").asBoolean()) {
+                    id[0] = run.path("id").asText();
+                    return true;
+                }
+            }
+            return false;
+        });
+
+        assertThat(server.post("/runs/" + id[0] + "/cancel").status()).isEqualTo(204);
+
+        var response = answer.orTimeout(20, TimeUnit.SECONDS).join();
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode state = TestServer.JSON.valueToTree(parse(response.body()));
+        assertThat(state.path("id").asText()).isEqualTo(id[0]);
+        assertThat(state.path("status").asText()).isEqualTo("cancelled");
+        assertNoContainersLeftFor(id[0]);
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return TestServer.JSON.readTree(json);
+        } catch (Exception e) {
+            throw new AssertionError("not JSON: " + json, e);
+        }
     }
 
     @Test

@@ -47,7 +47,8 @@ class ArtifactsIT {
         RawHttp.Answer answer = RawHttp.exchange(server.port(),
                 "GET " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1", new byte[0]);
         assertThat(answer.status()).as("GET %s answered %s", rawPath, answer.text()).isIn(400, 404);
-        assertThat(answer.text()).as("GET %s", rawPath).doesNotContain("root:").doesNotContain(passwd.lines().findFirst().orElseThrow());
+        assertThat(answer.text()).as("GET %s", rawPath).doesNotContain("root:")
+                .doesNotContain(passwd.lines().findFirst().orElseThrow());
     }
 
     @Test

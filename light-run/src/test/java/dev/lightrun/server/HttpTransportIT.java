@@ -109,7 +109,8 @@ class HttpTransportIT {
 
         assertThat(response.status()).as("%s", response).isEqualTo(200);
         assertThat(response.json().path("status").asText()).isEqualTo("succeeded");
-        int fileBytes = LIMIT - TestServer.toJson(busybox("cat marker.txt | wc -c")).length() + "light-run test".length();
+        int fileBytes = LIMIT - TestServer.toJson(busybox("cat marker.txt | wc -c")).length()
+                + "light-run test".length();
         assertThat(response.json().path("logs").path("stdout").asText().trim()).isEqualTo(Integer.toString(fileBytes));
     }
 

@@ -84,7 +84,8 @@ class OpenApiIT {
                     return;
                 }
                 Set<String> declared = new TreeSet<>();
-                for (JsonNode list : List.of(path.getValue().path("parameters"), operation.getValue().path("parameters"))) {
+                for (JsonNode list : List.of(path.getValue().path("parameters"),
+                        operation.getValue().path("parameters"))) {
                     list.forEach(p -> {
                         JsonNode parameter = resolve(doc, p);
                         if (parameter.path("in").asText().equals("path")) {

@@ -116,7 +116,8 @@ class SecretsIT {
         assertThat(wrongTypeAnswer.status()).isEqualTo(400);
         assertThat(TestServer.texts(wrongTypeAnswer.json().path("details"), "path")).contains("env[LIST]");
         TestServer.Response longSecret = keep(server.submit(withSecrets(busybox("true")).put("detached", true)
-                .put("callbackUrl", "http://127.0.0.1:9/hook").put("callbackSecret", CALLBACK_SECRET + "x".repeat(200))));
+                .put("callbackUrl", "http://127.0.0.1:9/hook")
+                .put("callbackSecret", CALLBACK_SECRET + "x".repeat(200))));
         assertThat(longSecret.status()).isEqualTo(400);
         assertThat(TestServer.texts(longSecret.json().path("details"), "path")).contains("callbackSecret");
 
