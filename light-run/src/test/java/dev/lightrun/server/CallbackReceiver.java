@@ -31,6 +31,7 @@ final class CallbackReceiver implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final CountDownLatch release = new CountDownLatch(1);
+    private final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
 
     private CallbackReceiver(boolean hang) {
         try {
@@ -54,6 +55,7 @@ final class CallbackReceiver implements AutoCloseable {
             }
             exchange.sendResponseHeaders(204, -1);
             exchange.close();
+            answered.incrementAndGet();
         });
         server.start();
     }
@@ -72,6 +74,11 @@ final class CallbackReceiver implements AutoCloseable {
 
     List<Received> received() {
         return List.copyOf(received);
+    }
+
+    /** How many requests have been answered so far (a hanging receiver answers none until closed). */
+    int answered() {
+        return answered.get();
     }
 
     @Override

@@ -168,7 +168,7 @@ class HttpTransportIT {
     @Test
     void syncClientThatGoesAwayDoesNotOrphanItsRun(@TempDir Path otherArtifacts) throws Exception {
         try (TestServer fresh = TestServer.start(otherArtifacts)) {
-            byte[] body = TestServer.toJson(busybox("echo started; sleep 2; echo finished"))
+            byte[] body = TestServer.toJson(busybox("echo started; sleep 3; echo finished"))
                     .getBytes(StandardCharsets.UTF_8);
             try (Socket socket = new Socket("127.0.0.1", fresh.port())) {
                 OutputStream out = socket.getOutputStream();
