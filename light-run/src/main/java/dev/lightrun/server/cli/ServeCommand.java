@@ -11,7 +11,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -167,13 +170,17 @@ final class ServeCommand implements Callable<Integer> {
             return fail("no Docker daemon answers at " + dockerHost() + "; start one (e.g. `sudo dockerd &` or "
                     + "`sudo systemctl start docker`) or set DOCKER_HOST");
         }
+        // Checked before starting, so a busy port is this one line, not Javalin's error log and a "stopped" line.
+        if (!portIsFree(config.host(), config.port())) {
+            runner.close();
+            return fail(portInUse(config));
+        }
         LightRunServer server;
         try {
             server = LightRunServer.start(config, runner);
         } catch (RuntimeException e) {
             if (hasCause(e, BindException.class)) {
-                return fail("port " + config.port() + " on " + config.host() + " is already in use (or not ours to"
-                        + " bind); choose another with --port or LIGHT_RUN_PORT");
+                return fail(portInUse(config));
             }
             return fail("could not start: " + e.getMessage());
         }
@@ -238,6 +245,26 @@ final class ServeCommand implements Callable<Integer> {
                 runtime == null || runtime.isBlank() ? null : runtime.trim(), allowedRuntimes, images, allowBuild,
                 Duration.ofMillis(buildTimeoutMs), maxRunArtifactBytes,
                 maxConcurrent == null ? defaults.maxConcurrent() : maxConcurrent, maxQueue);
+    }
+
+    private static String portInUse(ServerConfig config) {
+        return "port " + config.port() + " on " + config.host() + " is already in use (or not ours to bind);"
+                + " choose another with --port or LIGHT_RUN_PORT";
+    }
+
+    /** False only when binding the address fails because it is taken; any other problem is left to the server. */
+    private static boolean portIsFree(String host, int port) {
+        if (port == 0) {
+            return true;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(host, port));
+            return true;
+        } catch (BindException e) {
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
     }
 
     private int fail(String message) {

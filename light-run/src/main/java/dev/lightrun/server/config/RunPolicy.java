@@ -112,6 +112,11 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
                 runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
     }
 
+    public RunPolicy withAdmission(int concurrent, int queue) {
+        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
+                runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes, concurrent, queue);
+    }
+
     public RunPolicy withMaxRunArtifactBytes(long value) {
         return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
                 runtimes, allowedImages, allowBuild, buildTimeout, value, maxConcurrent, maxQueue);

@@ -84,6 +84,9 @@ public final class HttpApi {
         app.startup.showJavalinBanner = false;
         app.jetty.host = config.host();
         app.jetty.port = config.port();
+        // Jetty's per-connection header cache ignores letter case by default: after one request with the right token,
+        // a keep-alive connection accepted the token in any case (the cached field, right case, reached BearerAuth).
+        app.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheCaseSensitive(true));
         app.requestLogger.http((ctx, ms) -> {
             Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
             requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
@@ -152,8 +155,14 @@ public final class HttpApi {
                 default -> "internal_error";
             }, e.getMessage(), List.of());
         });
+        // Javalin answers an unknown route by throwing a 404 HttpResponseException (the error(404) handler below
+        // never sees an empty result), so the documented code is given here.
         app.routes.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(),
-                e.getStatus() == 413 ? "payload_too_large" : "http_" + e.getStatus(), e.getMessage(), List.of()));
+                switch (e.getStatus()) {
+                    case 404 -> "not_found";
+                    case 413 -> "payload_too_large";
+                    default -> "http_" + e.getStatus();
+                }, e.getMessage(), List.of()));
         app.routes.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} - failed", ctx.method().name(), ctx.path(), e);
             render(ctx, 500, "internal_error", "the server failed to handle this request; see its log", List.of());
