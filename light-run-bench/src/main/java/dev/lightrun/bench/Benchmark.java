@@ -99,6 +99,7 @@ public final class Benchmark implements Callable<Integer> {
     private EngineClient engine;
     private Contenders contenders;
     private volatile ServerProcess server;
+    private Path serverJar;
     private Path workDir;
 
     public static void main(String[] args) {
@@ -123,7 +124,10 @@ public final class Benchmark implements Callable<Integer> {
             return 2;
         }
         engine = EngineClient.fromEnvironment();
-        workDir = Files.createTempDirectory("light-run-bench-");
+        // The server runs from a copy of the jar in a folder whose name does not say light-run: on a shared machine,
+        // others stop their own servers with patterns like `pkill -f light-run.jar`, which took ours down mid-run.
+        workDir = Files.createTempDirectory("lrbench-");
+        serverJar = Files.copy(jar, workDir.resolve("server.jar"));
         Thread hook = new Thread(this::cleanUp, "light-run-bench-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
 
@@ -143,6 +147,7 @@ public final class Benchmark implements Callable<Integer> {
         settings.put("filesRuns", filesRuns);
         settings.put("startups", startups);
         settings.put("dockerCli", dockerCli);
+        settings.put("serverJar", repo.relativize(jar.toAbsolutePath()).toString() + " (run from a copy in the work folder)");
         settings.put("serverJvmOptions", List.of("-Xmx128m"));
         settings.put("percentiles", "nearest rank");
         results.put("settings", settings);
@@ -492,7 +497,7 @@ public final class Benchmark implements Callable<Integer> {
     // ---------------------------------------------------------------- start-up, clean-up, facts
 
     private ServerProcess launch(Path java) throws IOException {
-        ServerProcess server = ServerProcess.launch(java, jar, workDir, List.of("-Xmx128m"));
+        ServerProcess server = ServerProcess.launch(java, serverJar, workDir, List.of("-Xmx128m"));
         servers.add(server);
         return server;
     }
