@@ -255,6 +255,7 @@ public final class Benchmark implements Callable<Integer> {
             byName.put(name, s);
             Map<String, Object> m = s.toMap();
             m.put("samplesMs", roundAll(list.stream().map(Sample::totalMs).toList()));
+            m.put("phaseSamplesMs", phaseSamples(list));
             stats.put(name, m);
         });
         cold.put("contenders", stats);
@@ -301,6 +302,22 @@ public final class Benchmark implements Callable<Integer> {
                 .mapToDouble(Map.Entry::getValue).sum()).toList())));
         m.put("total", Stats.round(Stats.median(samples.stream().map(Sample::totalMs).toList())));
         return m;
+    }
+
+    /** The median of every phase any sample has (0 where a sample lacks it). */
+    private static Map<String, Object> phaseMediansOf(List<Sample> list) {
+        Map<String, Object> phases = new LinkedHashMap<>();
+        list.stream().flatMap(x -> x.phases().keySet().stream()).distinct().forEach(p -> phases.put(p,
+                Stats.round(Stats.median(list.stream().map(x -> x.phases().getOrDefault(p, 0.0)).toList()))));
+        return phases;
+    }
+
+    /** Every sample of every phase, in run order (null where a run lacks the phase), for later analysis. */
+    private static Map<String, Object> phaseSamples(List<Sample> list) {
+        Map<String, Object> phases = new LinkedHashMap<>();
+        list.stream().flatMap(x -> x.phases().keySet().stream()).distinct().forEach(p -> phases.put(p,
+                list.stream().map(x -> x.phases().containsKey(p) ? Stats.round(x.phases().get(p)) : null).toList()));
+        return phases;
     }
 
     /**
@@ -363,7 +380,7 @@ public final class Benchmark implements Callable<Integer> {
             out.printf("2. throughput at concurrency %d: %d runs per contender in %d interleaved rounds%n", c,
                     throughputRuns, rounds);
             Map<String, Double> wallMs = new LinkedHashMap<>();
-            Map<String, List<Double>> latencies = new LinkedHashMap<>();
+            Map<String, List<Sample>> latencies = new LinkedHashMap<>();
             Map<String, Integer> done = new LinkedHashMap<>();
             List<String> names = new ArrayList<>(all.keySet());
             for (int r = 0; r < rounds; r++) {
@@ -371,7 +388,7 @@ public final class Benchmark implements Callable<Integer> {
                 List<String> order = new ArrayList<>(names);
                 Collections.rotate(order, -(r % names.size()));
                 for (String name : order) {
-                    List<Double> lat = Collections.synchronizedList(new ArrayList<>());
+                    List<Sample> lat = Collections.synchronizedList(new ArrayList<>());
                     double wall = batch(all.get(name), name, share, c, lat);
                     wallMs.merge(name, wall, Double::sum);
                     latencies.computeIfAbsent(name, k -> new ArrayList<>()).addAll(lat);
@@ -388,7 +405,8 @@ public final class Benchmark implements Callable<Integer> {
                 m.put("runs", done.get(name));
                 m.put("wallMs", Stats.round(wallMs.get(name)));
                 m.put("runsPerSecond", Stats.round3(rps));
-                m.put("latencyMs", Stats.of(latencies.get(name)).toMap());
+                m.put("latencyMs", Stats.of(latencies.get(name).stream().map(Sample::totalMs).toList()).toMap());
+                m.put("phaseMediansMs", phaseMediansOf(latencies.get(name)));
                 level.put(name, m);
             }
             level.put("ratio light-run / floor", Stats.round3(Stats.ratio(perSecond.get(LIGHT_RUN), perSecond.get(FLOOR))));
@@ -402,7 +420,7 @@ public final class Benchmark implements Callable<Integer> {
     }
 
     /** {@code runs} runs on {@code concurrency} threads pulling from one counter; returns the wall time (ms). */
-    private double batch(Contender contender, String name, int runs, int concurrency, List<Double> latencies)
+    private double batch(Contender contender, String name, int runs, int concurrency, List<Sample> latencies)
             throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
@@ -417,7 +435,7 @@ public final class Benchmark implements Callable<Integer> {
                         break;
                     }
                     if (s != null) {
-                        latencies.add(s.totalMs());
+                        latencies.add(s);
                     }
                 }
             }));
@@ -471,10 +489,8 @@ public final class Benchmark implements Callable<Integer> {
             byName.put(name, s);
             Map<String, Object> m = s.toMap();
             m.put("samplesMs", roundAll(list.stream().map(Sample::totalMs).toList()));
-            Map<String, Object> phases = new LinkedHashMap<>();
-            list.stream().flatMap(x -> x.phases().keySet().stream()).distinct().forEach(p -> phases.put(p,
-                    Stats.round(Stats.median(list.stream().map(x -> x.phases().getOrDefault(p, 0.0)).toList()))));
-            m.put("phaseMediansMs", phases);
+            m.put("phaseMediansMs", phaseMediansOf(list));
+            m.put("phaseSamplesMs", phaseSamples(list));
             if (s.n() > 0) {
                 m.put("artifactMiBPerSecondAtP50", Stats.round(mib / (s.p50() / 1000.0)));
             }

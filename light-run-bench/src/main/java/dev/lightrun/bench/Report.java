@@ -55,6 +55,13 @@ final class Report {
                         num(level.path("floor").path("latencyMs").path("p50"), "%.0f"),
                         num(level.path("floor+upload").path("latencyMs").path("p50"), "%.0f"));
             }
+            out.println("   phase medians (ms):");
+            for (JsonNode level : throughput) {
+                for (String name : List.of("light-run", "floor+upload")) {
+                    out.printf("     c=%-3d %-13s %s%n", level.path("concurrency").asInt(), name,
+                            phases(level.path(name).path("phaseMediansMs")));
+                }
+            }
         }
 
         JsonNode files = r.path("files");
@@ -64,12 +71,8 @@ final class Report {
             statsHeader();
             files.path("contenders").properties().forEach(e -> statsRow(e.getKey(), e.getValue()));
             out.println("   phase medians (ms):");
-            files.path("contenders").properties().forEach(e -> {
-                StringBuilder line = new StringBuilder();
-                e.getValue().path("phaseMediansMs").properties().forEach(p -> line.append(p.getKey()).append(' ')
-                        .append(num(p.getValue(), "%.0f")).append("  "));
-                out.printf("     %-14s %s%n", e.getKey(), line.toString().trim());
-            });
+            files.path("contenders").properties().forEach(e -> out.printf("     %-14s %s%n", e.getKey(),
+                    phases(e.getValue().path("phaseMediansMs"))));
             files.path("ratios").properties().forEach(e -> out.printf("   %-28s %sx%n", e.getKey(),
                     num(e.getValue(), "%.2f")));
             out.printf("   server RSS: %s MiB before, peak %s MiB during the scenario (VmRSS every 50 ms)%n",
@@ -119,6 +122,13 @@ final class Report {
         out.printf("   %-14s %4d %8s %8s %8s %8s %8s %8s%n", name, st.path("n").asInt(), num(st.path("min"), "%.1f"),
                 num(st.path("p50"), "%.1f"), num(st.path("p90"), "%.1f"), num(st.path("p99"), "%.1f"),
                 num(st.path("max"), "%.1f"), num(st.path("mean"), "%.1f"));
+    }
+
+    private static String phases(JsonNode medians) {
+        StringBuilder line = new StringBuilder();
+        medians.properties().forEach(p -> line.append(p.getKey()).append(' ').append(num(p.getValue(), "%.0f"))
+                .append("  "));
+        return line.toString().trim();
     }
 
     private static String cell(JsonNode phases, String key) {
