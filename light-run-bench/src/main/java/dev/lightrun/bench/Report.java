@@ -1,0 +1,145 @@
+package dev.lightrun.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+
+/** The terminal table, from the same tree that goes to the JSON file. */
+final class Report {
+    private final PrintStream out;
+
+    Report(PrintStream out) {
+        this.out = out;
+    }
+
+    void print(JsonNode r) {
+        JsonNode m = r.path("machine");
+        JsonNode s = r.path("settings");
+        out.println();
+        out.printf("== light-run benchmark%s  %s  git %s%s (%s)%n", r.path("quick").asBoolean() ? " (QUICK: smoke check)" : "",
+                r.path("timestamp").asText(), abbrev(r.path("git").path("head").asText()),
+                r.path("git").path("dirty").asBoolean() ? "+dirty" : "", r.path("git").path("branch").asText());
+        out.printf("   %d cores (%s), %d MiB; Docker %s (API %s); %s; load %s -> %s%n", m.path("cores").asInt(),
+                m.path("cpu").asText(), m.path("memoryMiB").asLong(), m.path("docker").path("version").asText(),
+                m.path("docker").path("apiVersion").asText(), m.path("java").asText(), m.path("loadAverageAtStart").asText(),
+                r.path("loadAverageAtEnd").asText());
+
+        JsonNode cold = r.path("cold");
+        if (!cold.isMissingNode()) {
+            out.printf("%n1. Cold trivial run (%s `echo hi`, network none, 1 small file, no extract), sequential,"
+                    + " interleaved; %d warm-up + %d measured each%n", s.path("image").asText(), s.path("warmup").asInt(),
+                    s.path("runs").asInt());
+            statsHeader();
+            cold.path("contenders").properties().forEach(e -> statsRow(e.getKey(), e.getValue()));
+            cold.path("ratios").properties().forEach(e -> out.printf("   %-28s p50 %sx   p99 %sx%n", e.getKey(),
+                    num(e.getValue().path("p50"), "%.2f"), num(e.getValue().path("p99"), "%.2f")));
+            out.printf("   first light-run run after server start: %s ms%n", num(r.path("firstLightRunRunMs"), "%.0f"));
+        }
+
+        JsonNode throughput = r.path("throughput");
+        if (throughput.isArray() && !throughput.isEmpty()) {
+            out.printf("%n2. Throughput (%d runs per contender and level, interleaved rounds; runs/s, p50 latency ms)%n",
+                    s.path("throughputRuns").asInt());
+            out.printf("   %-5s %12s %12s %14s %10s %17s   %s%n", "conc.", "light-run", "floor", "floor+upload",
+                    "lr/floor", "lr/floor+upload", "p50 latency lr / floor / floor+upload");
+            for (JsonNode level : throughput) {
+                out.printf("   %-5d %12s %12s %14s %9sx %16sx   %s / %s / %s%n", level.path("concurrency").asInt(),
+                        num(level.path("light-run").path("runsPerSecond"), "%.2f"),
+                        num(level.path("floor").path("runsPerSecond"), "%.2f"),
+                        num(level.path("floor+upload").path("runsPerSecond"), "%.2f"),
+                        num(level.path("ratio light-run / floor"), "%.2f"),
+                        num(level.path("ratio light-run / floor+upload"), "%.2f"),
+                        num(level.path("light-run").path("latencyMs").path("p50"), "%.0f"),
+                        num(level.path("floor").path("latencyMs").path("p50"), "%.0f"),
+                        num(level.path("floor+upload").path("latencyMs").path("p50"), "%.0f"));
+            }
+            out.println("   phase medians (ms):");
+            for (JsonNode level : throughput) {
+                for (String name : List.of("light-run", "floor+upload")) {
+                    out.printf("     c=%-3d %-13s %s%n", level.path("concurrency").asInt(), name,
+                            phases(level.path(name).path("phaseMediansMs")));
+                }
+            }
+        }
+
+        JsonNode files = r.path("files");
+        if (!files.isMissingNode()) {
+            out.printf("%n3. Files: 100 x 10 KiB in, one %d MiB artifact out (dd in the container), interleaved%n",
+                    files.path("artifactMiB").asInt());
+            statsHeader();
+            files.path("contenders").properties().forEach(e -> statsRow(e.getKey(), e.getValue()));
+            out.println("   phase medians (ms):");
+            files.path("contenders").properties().forEach(e -> out.printf("     %-14s %s%n", e.getKey(),
+                    phases(e.getValue().path("phaseMediansMs"))));
+            files.path("ratios").properties().forEach(e -> out.printf("   %-28s %sx%n", e.getKey(),
+                    num(e.getValue(), "%.2f")));
+            out.printf("   server RSS: %s MiB before, peak %s MiB during the scenario (VmRSS every 50 ms)%n",
+                    num(files.path("serverRssBeforeMiB"), "%.1f"), num(files.path("serverRssPeakMiB"), "%.1f"));
+        }
+
+        JsonNode startup = r.path("startup");
+        if (!startup.isMissingNode()) {
+            out.printf("%n4. Start-up (java -Xmx128m -jar light-run.jar serve): process start -> first 200 on /health%n");
+            out.printf("   median %s ms of %s; RSS 1 s after start-up: median %s MiB of %s%n",
+                    num(startup.path("startupMsMedian"), "%.0f"), startup.path("startupMs"),
+                    num(startup.path("rssAfterStartupMiBMedian"), "%.1f"), startup.path("rssAfterStartupMiB"));
+            out.printf("   benchmark's server: up in %s ms, RSS %s MiB after start-up, %s MiB idle after all runs,"
+                            + " peak (VmHWM) %s MiB%n", num(startup.path("benchServer").path("startupMs"), "%.0f"),
+                    num(startup.path("benchServer").path("rssAfterStartupMiB"), "%.1f"),
+                    num(startup.path("rssIdleAfterAllRunsMiB"), "%.1f"),
+                    num(startup.path("rssPeakSinceStartMiB(VmHWM)"), "%.1f"));
+        }
+
+        JsonNode breakdown = r.path("breakdown");
+        if (!breakdown.isMissingNode()) {
+            out.printf("%n5. Where the time goes: medians per phase over scenario 1 (ms)%n");
+            out.printf("   %-10s %10s %14s %10s%n", "phase", "light-run", "floor+upload", "floor");
+            for (String[] row : List.of(new String[] {"image", "image", "-"}, new String[] {"create", "create", "create"},
+                    new String[] {"upload", "upload", "-"}, new String[] {"start", "start", "start"},
+                    new String[] {"run", "wait", "wait"}, new String[] {"-", "logs", "logs"},
+                    new String[] {"extract", "-", "-"}, new String[] {"remove", "remove", "remove"},
+                    new String[] {"overhead", "overhead", "overhead"}, new String[] {"total", "total", "total"})) {
+                String label = row[0].equals("run") ? "run/wait" : row[0].equals("-") ? row[1] : row[0];
+                out.printf("   %-10s %10s %14s %10s%n", label, cell(breakdown.path("light-run"), row[0]),
+                        cell(breakdown.path("floor+upload"), row[1]), cell(breakdown.path("floor"), row[2]));
+            }
+            out.printf("   (%s)%n", breakdown.path("note").asText());
+        }
+
+        out.printf("%ncleanup: leftovers %s, servers stopped %s; failures %s%n", r.path("cleanup").path("leftovers"),
+                r.path("cleanup").path("serversStopped").asText(), r.path("failures"));
+        out.printf("total: %s s%n", num(r.path("totalSeconds"), "%.0f"));
+    }
+
+    private void statsHeader() {
+        out.printf("   %-14s %4s %8s %8s %8s %8s %8s %8s   (ms)%n", "contender", "n", "min", "p50", "p90", "p99", "max",
+                "mean");
+    }
+
+    private void statsRow(String name, JsonNode st) {
+        out.printf("   %-14s %4d %8s %8s %8s %8s %8s %8s%n", name, st.path("n").asInt(), num(st.path("min"), "%.1f"),
+                num(st.path("p50"), "%.1f"), num(st.path("p90"), "%.1f"), num(st.path("p99"), "%.1f"),
+                num(st.path("max"), "%.1f"), num(st.path("mean"), "%.1f"));
+    }
+
+    private static String phases(JsonNode medians) {
+        StringBuilder line = new StringBuilder();
+        medians.properties().forEach(p -> line.append(p.getKey()).append(' ').append(num(p.getValue(), "%.0f"))
+                .append("  "));
+        return line.toString().trim();
+    }
+
+    private static String cell(JsonNode phases, String key) {
+        return key.equals("-") ? "-" : num(phases.path(key), "%.1f");
+    }
+
+    private static String num(JsonNode v, String format) {
+        return v.isNumber() ? String.format(Locale.ROOT, format, v.asDouble()) : "-";
+    }
+
+    private static String abbrev(String head) {
+        return head.length() > 12 ? head.substring(0, 12) : head;
+    }
+}
