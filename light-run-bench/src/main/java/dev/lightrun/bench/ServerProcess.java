@@ -64,6 +64,10 @@ final class ServerProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         builder.environment().put("LIGHT_RUN_ARTIFACTS_DIR", artifacts.toString());
+        // Its own run store, and enough slots that the server's queue never throttles the concurrency we measure.
+        builder.environment().put("LIGHT_RUN_DATA_DIR", workDir.resolve("data-" + port).toString());
+        builder.environment().put("LIGHT_RUN_MAX_CONCURRENT", "64");
+        builder.environment().put("LIGHT_RUN_MAX_QUEUE", "1000");
         builder.environment().remove("LIGHT_RUN_TOKEN");
         builder.environment().remove("LIGHT_RUN_PORT");
         long launched = System.nanoTime();

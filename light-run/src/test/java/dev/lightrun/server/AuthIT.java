@@ -59,7 +59,8 @@ class AuthIT {
                 .map(route -> {
                     String method = route.substring(0, route.indexOf(' '));
                     String path = route.substring(route.indexOf(' ') + 1)
-                            .replace("{id}", SOME_ID).replace("<path>", "out/x.txt");
+                            .replace("{id}", SOME_ID).replace("{name}", "some-network")
+                            .replace("<path>", "out/x.txt");
                     HttpRequest.BodyPublisher body = method.equals("POST")
                             ? HttpRequest.BodyPublishers.ofString(TestServer.toJson(busybox("echo never")))
                             : HttpRequest.BodyPublishers.noBody();
