@@ -1,0 +1,214 @@
+package dev.lightrun.runner.docker;
+
+import dev.lightrun.runner.ErrorCode;
+import dev.lightrun.runner.Extraction;
+import dev.lightrun.runner.RunResult;
+import dev.lightrun.runner.RunSpec;
+import dev.lightrun.runner.RunStatus;
+import dev.lightrun.runner.docker.DockerTestSupport.CapturingSink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+
+import static dev.lightrun.runner.docker.DockerTestSupport.describe;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What a user sees of a plain run: output, exit code, files, env, workdir, stdin, the output cap. */
+class RunBasicsIT {
+    @RegisterExtension
+    static final DockerTestSupport docker = new DockerTestSupport();
+
+    @Test
+    void echoSucceedsWithExactStdout() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("echo hello world").build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.succeeded()).isTrue();
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.error()).isNull();
+        assertThat(result.stdout()).isEqualTo("hello world\n");
+        assertThat(result.stderr()).isEmpty();
+        assertThat(result.stdoutTruncated()).isFalse();
+        assertThat(result.timedOut()).isFalse();
+        assertThat(result.oomKilled()).isFalse();
+        assertThat(result.startedAt()).isNotNull().isBeforeOrEqualTo(result.finishedAt());
+        assertThat(result.timings()).containsKeys("image", "create", "start", "run", "remove");
+    }
+
+    @Test
+    void nonZeroExitFailsWithItsExitCode() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("echo before; echo oops >&2; exit 3").build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.FAILED);
+        assertThat(result.exitCode()).isEqualTo(3);
+        assertThat(result.error()).isNotNull();
+        assertThat(result.error().code()).isEqualTo(ErrorCode.NONZERO_EXIT);
+        assertThat(result.error().message()).contains("3");
+        assertThat(result.stdout()).isEqualTo("before\n");
+        assertThat(result.stderr()).isEqualTo("oops\n");
+    }
+
+    @Test
+    void nestedFilesAndBinaryFileRoundTrip(@TempDir Path out) throws Exception {
+        byte[] binary = new byte[1024 * 1024];
+        new Random(42).nextBytes(binary);
+        String expectedSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(binary));
+
+        RunResult result = docker.runner().run(docker.busybox(
+                        "cat a/b/c.txt; sha256sum blob.bin | cut -d' ' -f1; cp blob.bin copy.bin")
+                .file("a/b/c.txt", "nested content\n")
+                .file("blob.bin", binary)
+                .extraction(Extraction.of(out, "/app/copy.bin"))
+                .build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("nested content\n" + expectedSha + "\n");
+        assertThat(out.resolve("copy.bin")).hasBinaryContent(binary);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "$HOME and ${PATH}",
+            "`id` and $(id)",
+            "a; echo injected; b",
+            "single ' and double \" quotes",
+            "line one\nline two\n",
+            "unicode: ü 日本語 🚀",
+            "-n --help %s %d \\n \\ backslashes",
+            "*  ?  [a-z]  ~  | & > < !"})
+    void envValueWithShellMetacharactersIsPassedLiterally(String value) throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("printf '%s' \"$V\"").env("V", value).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo(value);
+    }
+
+    @Test
+    void defaultWorkdirIsApp() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("pwd").build());
+
+        assertThat(result.stdout()).isEqualTo("/app\n");
+    }
+
+    @Test
+    void customWorkdirIsUsedAndReceivesTheFiles() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("pwd; cat in.txt")
+                .workdir("/work/sub").file("in.txt", "uploaded here\n").build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("/work/sub\nuploaded here\n");
+    }
+
+    @Test
+    void stdinBytesReachCatExactly() throws Exception {
+        byte[] input = new byte[256 * 4];
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (byte) i;
+        }
+        CapturingSink sink = new CapturingSink();
+
+        RunResult result = docker.runner().run(docker.busybox("cat").stdin(input).logSink(sink).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(sink.stdoutBytes()).isEqualTo(input);
+    }
+
+    @Test
+    void stdinJsonDocumentReachesCatUnchanged() throws Exception {
+        String json = "{\"name\": \"light-run\", \"list\": [1, 2, 3], \"quote\": \"it's \\\"quoted\\\"\","
+                + " \"unicode\": \"ü\"}\n";
+
+        RunResult result = docker.runner().run(docker.busybox("cat").stdin(json).build());
+
+        assertThat(result.stdout()).isEqualTo(json);
+    }
+
+    @Test
+    void nodeParsesJsonFromStdin() throws Exception {
+        String script = """
+                const doc = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+                console.log(doc.name, doc.values.reduce((a, b) => a + b, 0));
+                """;
+
+        RunResult result = docker.runner().run(docker.pynode("node main.js")
+                .file("main.js", script)
+                .stdin("{\"name\": \"total\", \"values\": [1, 2, 39]}")
+                .build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("total 42\n");
+    }
+
+    @Test
+    void pythonReadsStdinBytesExactly() throws Exception {
+        // The pynode image has python3-minimal, which has no json module; hashlib proves the bytes are exact.
+        byte[] input = new byte[64 * 1024];
+        new Random(7).nextBytes(input);
+        String expectedSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(input));
+        String script = """
+                import hashlib, sys
+                data = sys.stdin.buffer.read()
+                print(len(data), hashlib.sha256(data).hexdigest())
+                """;
+
+        RunResult result = docker.runner().run(docker.pynode("python3 main.py")
+                .file("main.py", script).stdin(input).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo(input.length + " " + expectedSha + "\n");
+    }
+
+    @Test
+    void workloadReadingStdinToEndOfFileTerminates() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("wc -c; echo after-eof")
+                .stdin("12345\n").build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("6\nafter-eof\n");
+    }
+
+    @Test
+    void withoutStdinTheWorkloadSeesEndOfFileAtOnce() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("cat; echo after-eof").build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("after-eof\n");
+    }
+
+    @Test
+    void stdinFileIsNotLeftInTheWorkdir() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("cat >/dev/null; ls -A").stdin("secret").build());
+
+        assertThat(result.stdout()).isEmpty();
+    }
+
+    @Test
+    void outputOverTheCapKeepsTheTailAndSaysItWasTruncated() throws Exception {
+        // 30,000 lines of 100 bytes = 3,000,000 bytes, then a last line.
+        String line = "x".repeat(99);
+        RunResult result = docker.runner().run(docker.busybox("yes " + line + " | head -n 30000; echo the-last-line")
+                .logCapBytes(RunSpec.DEFAULT_LOG_CAP_BYTES).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdoutTruncated()).isTrue();
+        assertThat(result.stdout().getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(1024 * 1024);
+        assertThat(result.stdout()).endsWith(line + "\nthe-last-line\n");
+        assertThat(result.stderrTruncated()).isFalse();
+    }
+
+    @Test
+    void outputUnderTheCapIsKeptWhole() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("yes abc | head -n 1000").logCapBytes(4000).build());
+
+        assertThat(result.stdoutTruncated()).isFalse();
+        assertThat(result.stdout()).isEqualTo("abc\n".repeat(1000));
+    }
+}
