@@ -133,6 +133,7 @@ final class DockerExecution implements Execution {
             long waitStarted = System.nanoTime();
             exitCode = awaitExit();
             exitedAt = Instant.now();
+            paused = false; // an exited container is not paused, however it was ended (the daemon thaws what it kills)
             timings.put("run", Duration.ofNanos(System.nanoTime() - waitStarted));
             timeoutTask.cancel(false);
             outcome.compareAndSet(Outcome.NONE, Outcome.EXITED);
@@ -491,9 +492,14 @@ final class DockerExecution implements Execution {
         try {
             docker.killContainerCmd(id).withSignal(signal).exec();
             if (paused && (signal.equals("KILL") || signal.equals("SIGKILL"))) {
-                // A frozen process cannot die until thawed.
-                docker.unpauseContainerCmd(id).exec();
+                // A frozen process cannot die until thawed. The daemon (moby killWithSignal) thaws a paused container
+                // it signals itself, so our unpause usually finds it thawed already: that is no failure.
                 paused = false;
+                try {
+                    docker.unpauseContainerCmd(id).exec();
+                } catch (RuntimeException alreadyThawed) {
+                    log.debug("run {} - unpause after kill: {}", runId(), alreadyThawed.getMessage());
+                }
             }
         } catch (NotFoundException | ConflictException notRunning) {
             log.debug("run {} - kill {}: container not running", runId(), signal);
