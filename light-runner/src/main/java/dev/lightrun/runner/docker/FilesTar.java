@@ -26,8 +26,12 @@ final class FilesTar {
     private FilesTar() {
     }
 
+    /**
+     * True when there is something to upload. With a user set, the workdir entry alone is worth it: it hands the
+     * workdir to that user, which Docker would otherwise create as root-owned and leave unwritable to the workload.
+     */
     static boolean needed(RunSpec spec) {
-        return !spec.files().isEmpty() || spec.stdin() != null;
+        return !spec.files().isEmpty() || spec.stdin() != null || spec.limits().user() != null;
     }
 
     /** Opens the tar stream; the writer thread stops on its own when the reader closes or fails. */
