@@ -206,7 +206,8 @@ final class DockerExecution implements Execution {
 
     private Void upload() {
         try (InputStream tar = FilesTar.open(spec)) {
-            docker.copyArchiveToContainerCmd(containerId).withRemotePath("/").withTarInputStream(tar).exec();
+            docker.copyArchiveToContainerCmd(containerId).withRemotePath(FilesTar.uploadPath(spec))
+                    .withTarInputStream(tar).exec();
         } catch (IOException e) {
             throw new RunnerException(ErrorCode.START_FAILED, "streaming the files of run " + runId() + " failed", e);
         } catch (RuntimeException e) {

@@ -15,8 +15,8 @@ import java.util.TreeSet;
 
 /**
  * Streams a run's files (and its stdin, as a file the entrypoint wrapper reads) as a tar to upload with the Engine's
- * archive API, extracted at {@code /}. The tar is written by a virtual thread into a pipe, so no whole archive is ever
- * held in memory.
+ * archive API, extracted at {@link #uploadPath}. The tar is written by a virtual thread into a pipe, so no whole
+ * archive is ever held in memory.
  */
 final class FilesTar {
     /** Name of the stdin file inside the workdir; the wrapper opens it as fd 0 and deletes it before the workload runs. */
@@ -30,6 +30,15 @@ final class FilesTar {
      * True when there is something to upload. With a user set, the workdir entry alone is worth it: it hands the
      * workdir to that user, which Docker would otherwise create as root-owned and leave unwritable to the workload.
      */
+    /**
+     * Where the tar is extracted: {@code /}, so the workdir itself is an entry of the tar and gets the run's user as
+     * owner (the Engine ignores the tar's root entry). With a read-only root filesystem the Engine only accepts
+     * archives into a volume, so they go straight into the workdir volume, whose root stays owned by root.
+     */
+    static String uploadPath(RunSpec spec) {
+        return spec.limits().readOnlyRootfs() ? spec.workdir() : "/";
+    }
+
     static boolean needed(RunSpec spec) {
         return !spec.files().isEmpty() || spec.stdin() != null || spec.limits().user() != null;
     }
@@ -50,7 +59,7 @@ final class FilesTar {
 
     static void write(RunSpec spec, OutputStream target) throws IOException {
         Ownership owner = Ownership.of(spec.limits().user());
-        String root = spec.workdir().substring(1);
+        String root = spec.limits().readOnlyRootfs() ? "." : spec.workdir().substring(1);
         TreeMap<String, byte[]> files = new TreeMap<>(spec.files());
         TreeSet<String> folders = new TreeSet<>();
         for (String path : files.keySet()) {
