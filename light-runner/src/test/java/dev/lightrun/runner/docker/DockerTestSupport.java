@@ -146,7 +146,7 @@ public final class DockerTestSupport implements BeforeAllCallback, AfterAllCallb
             String label = c.getLabels() == null ? null : c.getLabels().get(Labels.RUN_ID);
             boolean named = c.getNames() != null && List.of(c.getNames()).stream()
                     .anyMatch(n -> ids.stream().anyMatch(id -> n.equals("/lightrun-" + id)));
-            if (ids.contains(label) || named) {
+            if ((label != null && ids.contains(label)) || named) {
                 found.add(c.getId().substring(0, 12) + " " + String.join(",", c.getNames()) + " " + c.getState());
             }
         }
@@ -158,7 +158,8 @@ public final class DockerTestSupport implements BeforeAllCallback, AfterAllCallb
         List<InspectVolumeResponse> volumes = client.listVolumesCmd().withFilter("label", List.of(Labels.RUN_ID))
                 .exec().getVolumes();
         return volumes == null ? List.of() : volumes.stream()
-                .filter(v -> v.getLabels() != null && ids.contains(v.getLabels().get(Labels.RUN_ID)))
+                .filter(v -> v.getLabels() != null && v.getLabels().get(Labels.RUN_ID) != null
+                        && ids.contains(v.getLabels().get(Labels.RUN_ID)))
                 .map(InspectVolumeResponse::getName)
                 .toList();
     }
@@ -166,7 +167,7 @@ public final class DockerTestSupport implements BeforeAllCallback, AfterAllCallb
     private void cleanUp(Set<String> ids) {
         for (Container c : client.listContainersCmd().withShowAll(true).exec()) {
             String label = c.getLabels() == null ? null : c.getLabels().get(Labels.RUN_ID);
-            if (ids.contains(label)) {
+            if (label != null && ids.contains(label)) {
                 ignoreMissing(() -> client.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec());
             }
         }

@@ -132,6 +132,23 @@ class RunBasicsIT {
     }
 
     @Test
+    void pythonReadsJsonFromStdin() throws Exception {
+        String script = """
+                import json, sys
+                doc = json.load(sys.stdin)
+                print(doc["name"], sum(doc["values"]), doc["text"])
+                """;
+
+        RunResult result = docker.runner().run(docker.pynode("python3 main.py")
+                .file("main.py", script)
+                .stdin("{\"name\": \"total\", \"values\": [1, 2, 39], \"text\": \"it's \\\"ü\\\"\"}")
+                .build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("total 42 it's \"ü\"\n");
+    }
+
+    @Test
     void nodeParsesJsonFromStdin() throws Exception {
         String script = """
                 const doc = JSON.parse(require('fs').readFileSync(0, 'utf8'));
@@ -149,7 +166,6 @@ class RunBasicsIT {
 
     @Test
     void pythonReadsStdinBytesExactly() throws Exception {
-        // The pynode image has python3-minimal, which has no json module; hashlib proves the bytes are exact.
         byte[] input = new byte[64 * 1024];
         new Random(7).nextBytes(input);
         String expectedSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(input));
