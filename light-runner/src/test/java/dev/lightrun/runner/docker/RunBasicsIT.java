@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Random;
 
@@ -226,5 +227,17 @@ class RunBasicsIT {
 
         assertThat(result.stdoutTruncated()).isFalse();
         assertThat(result.stdout()).isEqualTo("abc\n".repeat(1000));
+    }
+
+    @Test
+    void zeroLogCapKeepsNoOutputButSaysItWasTruncated() throws Exception {
+        CapturingSink sink = new CapturingSink();
+        RunResult result = docker.runner().start(docker.busybox("echo dropped").logCapBytes(0).logSink(sink).build())
+                .await(Duration.ofSeconds(20)).orElseThrow();
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEmpty();
+        assertThat(result.stdoutTruncated()).isTrue();
+        assertThat(sink.stdout()).as("the live sink still sees everything").isEqualTo("dropped\n");
     }
 }
