@@ -163,7 +163,15 @@ public final class DockerRunner implements Runner {
 
     @Override
     public ReapReport reapOrphans(Duration olderThan) {
-        return new Reaper(docker, context.networks().defaultNetwork()).reap(olderThan, liveRunIds());
+        return reapOrphans(olderThan, java.util.Map.of());
+    }
+
+    /**
+     * {@link #reapOrphans(Duration)} limited to objects that also carry every label of {@code scope}: the same sweep,
+     * confined to what one caller created (its tests share a daemon with other users of light-run).
+     */
+    ReapReport reapOrphans(Duration olderThan, java.util.Map<String, String> scope) {
+        return new Reaper(docker, context.networks().defaultNetwork()).reap(olderThan, liveRunIds(), scope);
     }
 
     /**

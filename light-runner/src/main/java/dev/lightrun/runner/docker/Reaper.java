@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Removes what we labelled and nobody tracks: containers, idle networks and unused build images. */
@@ -30,11 +32,18 @@ final class Reaper {
     }
 
     ReapReport reap(Duration olderThan, Set<String> liveRunIds) {
+        return reap(olderThan, liveRunIds, Map.of());
+    }
+
+    /** Like {@link #reap(Duration, Set)}, limited to objects that also carry every label of {@code scope}. */
+    ReapReport reap(Duration olderThan, Set<String> liveRunIds, Map<String, String> scope) {
         Instant cutoff = Instant.now().minus(olderThan);
+        List<String> labelFilter = new ArrayList<>(List.of(Labels.managedFilter()));
+        scope.forEach((name, value) -> labelFilter.add(name + "=" + value));
         try {
-            List<String> containers = reapContainers(cutoff, liveRunIds);
-            List<String> networks = reapNetworks(cutoff);
-            List<String> images = reapImages(cutoff);
+            List<String> containers = reapContainers(cutoff, liveRunIds, labelFilter);
+            List<String> networks = reapNetworks(cutoff, labelFilter);
+            List<String> images = reapImages(cutoff, scope);
             ReapReport report = new ReapReport(containers, networks, images);
             if (report.total() > 0) {
                 log.info("reaper - removed {} container(s), {} network(s), {} image(s)", containers.size(),
@@ -46,10 +55,10 @@ final class Reaper {
         }
     }
 
-    private List<String> reapContainers(Instant cutoff, Set<String> liveRunIds) {
+    private List<String> reapContainers(Instant cutoff, Set<String> liveRunIds, List<String> labelFilter) {
         List<String> removed = new ArrayList<>();
         List<Container> ours = docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(List.of(Labels.managedFilter())).exec();
+                .withLabelFilter(labelFilter).exec();
         for (Container container : ours) {
             String runId = container.getLabels() == null ? null : container.getLabels().get(Labels.RUN_ID);
             boolean tracked = runId != null && liveRunIds.contains(runId);
@@ -66,9 +75,9 @@ final class Reaper {
         return removed;
     }
 
-    private List<String> reapNetworks(Instant cutoff) {
+    private List<String> reapNetworks(Instant cutoff, List<String> labelFilter) {
         List<String> removed = new ArrayList<>();
-        for (Network listed : docker.listNetworksCmd().withFilter("label", List.of(Labels.managedFilter())).exec()) {
+        for (Network listed : docker.listNetworksCmd().withFilter("label", labelFilter).exec()) {
             if (listed.getName().equals(defaultNetwork)) {
                 continue;
             }
@@ -88,10 +97,12 @@ final class Reaper {
         return removed;
     }
 
-    private List<String> reapImages(Instant cutoff) {
+    private List<String> reapImages(Instant cutoff, Map<String, String> scope) {
         List<String> removed = new ArrayList<>();
-        List<Image> images = docker.listImagesCmd()
-                .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.KIND, Labels.KIND_BUILD)).exec();
+        Map<String, String> labels = new HashMap<>(scope);
+        labels.put(Labels.MANAGED, "true");
+        labels.put(Labels.KIND, Labels.KIND_BUILD);
+        List<Image> images = docker.listImagesCmd().withLabelFilter(labels).exec();
         for (Image image : images) {
             if (image.getCreated() != null && Instant.ofEpochSecond(image.getCreated()).isAfter(cutoff)) {
                 continue;
