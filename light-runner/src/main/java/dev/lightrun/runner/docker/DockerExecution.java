@@ -117,10 +117,7 @@ final class DockerExecution implements Execution {
                 return;
             }
             LogFollower logs = attachLogs();
-            timed("start", () -> {
-                docker.startContainerCmd(containerId).exec();
-                return null;
-            });
+            timed("start", this::startContainer);
             startedAt = Instant.now();
             started = true;
             if (outcome.get() != Outcome.NONE) {
@@ -212,6 +209,19 @@ final class DockerExecution implements Execution {
             throw new RunnerException(ErrorCode.START_FAILED, "streaming the files of run " + runId() + " failed", e);
         } catch (RuntimeException e) {
             throw DockerErrors.translate(e, "uploading the files of run " + runId(), ErrorCode.START_FAILED);
+        }
+        return null;
+    }
+
+    private Void startContainer() {
+        try {
+            docker.startContainerCmd(containerId).exec();
+        } catch (NotFoundException e) {
+            // The container was just created, so what is missing is something it needs, e.g. its network.
+            throw new RunnerException(ErrorCode.START_FAILED, "starting run " + runId() + " failed: "
+                    + DockerErrors.daemonMessage(e), e);
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "starting run " + runId(), ErrorCode.START_FAILED);
         }
         return null;
     }
