@@ -29,7 +29,8 @@ class RunBasicsIT {
 
     @Test
     void echoSucceedsWithExactStdout() throws Exception {
-        RunResult result = docker.runner().run(docker.busybox("echo hello world").build());
+        CapturingSink sink = new CapturingSink();
+        RunResult result = docker.runner().run(docker.busybox("echo hello world").logSink(sink).build());
 
         assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
         assertThat(result.succeeded()).isTrue();
@@ -42,6 +43,8 @@ class RunBasicsIT {
         assertThat(result.oomKilled()).isFalse();
         assertThat(result.startedAt()).isNotNull().isBeforeOrEqualTo(result.finishedAt());
         assertThat(result.timings()).containsKeys("image", "create", "start", "run", "remove");
+        assertThat(sink.stdout()).isEqualTo("hello world\n");
+        assertThat(sink.closed()).as("the sink is closed at the end").isTrue();
     }
 
     @Test
@@ -239,5 +242,46 @@ class RunBasicsIT {
         assertThat(result.stdout()).isEmpty();
         assertThat(result.stdoutTruncated()).isTrue();
         assertThat(sink.stdout()).as("the live sink still sees everything").isEqualTo("dropped\n");
+    }
+
+    @Test
+    void aFailingLogSinkCostsItsOutputNotTheRun() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("echo one; echo two").logSink((stream, chunk) -> {
+            throw new IllegalStateException("sink broke");
+        }).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("one\ntwo\n");
+    }
+
+    @Test
+    void namedNetworkThatDoesNotExistFailsToStart() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("true")
+                .network(dev.lightrun.runner.NetworkChoice.named("lr-test-no-such-network")).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.FAILED);
+        assertThat(result.error().code()).as(describe(result)).isEqualTo(ErrorCode.START_FAILED);
+        assertThat(result.error().message()).contains("lr-test-no-such-network");
+        assertThat(result.exitCode()).isNull();
+    }
+
+    @Test
+    void userUnknownToTheImageFailsToStart() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("true")
+                .limits(dev.lightrun.runner.Limits.DEFAULTS.withUser("no-such-user")).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.FAILED);
+        assertThat(result.error().code()).as(describe(result)).isEqualTo(ErrorCode.START_FAILED);
+        assertThat(result.error().message()).contains("no-such-user");
+        assertThat(result.exitCode()).isNull();
+    }
+
+    @Test
+    void startAfterCloseIsRefused() {
+        DockerRunner closed = DockerRunner.fromEnvironment();
+        closed.close();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> closed.start(docker.busybox("true").build()))
+                .isInstanceOf(IllegalStateException.class);
     }
 }

@@ -4,6 +4,7 @@ import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.Execution;
 import dev.lightrun.runner.Limits;
 import dev.lightrun.runner.RunResult;
+import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.RunStatus;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerTestSupport.CapturingSink;
@@ -257,6 +258,40 @@ class RunControlIT {
         assertThat(after.status()).as(describe(after)).isEqualTo(RunStatus.SUCCEEDED);
         assertThat(after.stdout()).isEqualTo("still-fine\n");
         assertThat(docker.runner().info().apiVersion()).isNotBlank();
+    }
+
+    @Test
+    void secondStartWithTheRunIdOfALiveRunIsAConflict() throws Exception {
+        CapturingSink sink = new CapturingSink();
+        Execution first = docker.runner().start(docker.busybox("echo ready; sleep 60").logSink(sink).build());
+        await().atMost(SEEN).until(() -> sink.stdout().contains("ready"));
+
+        assertThatThrownBy(() -> docker.runner().start(RunSpec.builder(DockerTestSupport.BUSYBOX)
+                .runId(first.runId()).entrypoint("true").build()))
+                .isInstanceOfSatisfying(RunnerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT));
+        assertThat(docker.runner().execution(first.runId())).containsSame(first);
+
+        assertThat(first.cancel()).isTrue();
+        assertThat(first.await(Duration.ofSeconds(10)).orElseThrow().status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(docker.runner().execution(first.runId())).isEmpty();
+    }
+
+    @Test
+    void stopWithAnInvalidSignalIsAnInvalidRequestAndLeavesTheRunGoing() throws Exception {
+        CapturingSink sink = new CapturingSink();
+        Execution execution = docker.runner().start(docker.busybox("echo ready; sleep 60").logSink(sink).build());
+        await().atMost(SEEN).until(() -> sink.stdout().contains("ready"));
+
+        assertThatThrownBy(() -> execution.stop("TERM; rm -rf /", Duration.ofSeconds(1)))
+                .isInstanceOfSatisfying(RunnerException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
+        assertThatThrownBy(() -> execution.stop("SIGTERM", Duration.ofSeconds(-1)))
+                .isInstanceOfSatisfying(RunnerException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
+        assertThat(execution.result()).isNotDone();
+
+        assertThat(execution.cancel()).isTrue();
+        assertThat(execution.await(Duration.ofSeconds(10)).orElseThrow().status()).isEqualTo(RunStatus.CANCELLED);
     }
 
     private static List<String> lines(CapturingSink sink) {
