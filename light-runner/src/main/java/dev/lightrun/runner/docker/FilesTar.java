@@ -79,7 +79,7 @@ final class FilesTar {
                 putFile(tar, root + "/" + file.getKey(), file.getValue(), owner.fileMode(), owner);
             }
             if (spec.stdin() != null) {
-                putFile(tar, root + "/" + STDIN_FILE, spec.stdin(), 0600, owner);
+                putFile(tar, root + "/" + STDIN_FILE, spec.stdin(), owner.stdinMode(), owner);
             }
             tar.finish();
         }
@@ -127,6 +127,11 @@ final class FilesTar {
 
         int fileMode() {
             return openModes ? 0666 : 0644;
+        }
+
+        /** Private to its owner, unless the owner is root for a named user, who must still be able to read it. */
+        int stdinMode() {
+            return openModes ? 0644 : 0600;
         }
 
         void apply(TarArchiveEntry entry) {
