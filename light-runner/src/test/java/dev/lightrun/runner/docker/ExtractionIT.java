@@ -138,6 +138,27 @@ class ExtractionIT {
         assertThat(dest.resolve("r.txt")).hasContent("partial\n");
     }
 
+    @Test
+    void extractsFromAReadOnlyRootfsRunsWorkdirVolume() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("mkdir out && echo ro > out/r.txt")
+                .limits(dev.lightrun.runner.Limits.DEFAULTS.withReadOnlyRootfs(true))
+                .extraction(Extraction.of(dest, "/app/out")).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(dest.resolve("out/r.txt")).hasContent("ro\n");
+    }
+
+    @Test
+    void timedOutRunExtractsWithPolicyAlways() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("echo so-far > r.txt; sleep 60")
+                .timeout(java.time.Duration.ofSeconds(1))
+                .extraction(Extraction.of(dest, "/app/r.txt").withPolicy(ExtractPolicy.ALWAYS)).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.TIMED_OUT);
+        assertThat(result.error().code()).isEqualTo(ErrorCode.TIMED_OUT);
+        assertThat(dest.resolve("r.txt")).hasContent("so-far\n");
+    }
+
     private static List<Path> filesUnder(Path folder) throws IOException {
         try (Stream<Path> tree = Files.walk(folder)) {
             return tree.filter(Files::isRegularFile).toList();

@@ -78,4 +78,26 @@ class LimitsIT {
         assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
         assertThat(result.stdout()).isEqualTo("uploaded\nfrom stdin\nro\n");
     }
+
+    @Test
+    void namedUserRunsAsThatUserAndCanWriteItsWorkdir() throws Exception {
+        RunResult result = docker.runner().run(docker.busybox("id -un; echo w > out.txt && cat out.txt in.txt")
+                .file("in.txt", "uploaded\n").limits(Limits.DEFAULTS.withUser("nobody")).build());
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("nobody\nw\nuploaded\n");
+    }
+
+    @Test
+    void stdinReachesANonRootUser() throws Exception {
+        RunResult numeric = docker.runner().run(docker.busybox("cat").stdin("to 65534\n")
+                .limits(Limits.DEFAULTS.withUser("65534:65534")).build());
+        RunResult named = docker.runner().run(docker.busybox("cat").stdin("to nobody\n")
+                .limits(Limits.DEFAULTS.withUser("nobody")).build());
+
+        assertThat(numeric.status()).as(describe(numeric)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(numeric.stdout()).isEqualTo("to 65534\n");
+        assertThat(named.status()).as(describe(named)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(named.stdout()).isEqualTo("to nobody\n");
+    }
 }
