@@ -32,11 +32,12 @@ class ExtractionIT {
 
     @Test
     void extractsAFileUnderItsName() throws Exception {
+        Path notYetThere = dest.resolve("made/by/extraction");
         RunResult result = docker.runner().run(docker.busybox("printf '{\"ok\":true}' > r.json")
-                .extraction(Extraction.of(dest, "/app/r.json")).build());
+                .extraction(Extraction.of(notYetThere, "/app/r.json")).build());
 
         assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(dest.resolve("r.json")).hasContent("{\"ok\":true}");
+        assertThat(notYetThere.resolve("r.json")).hasContent("{\"ok\":true}");
         assertThat(result.entries()).containsExactly(new ExtractedEntry("r.json", 11, EntryType.FILE));
         assertThat(result.missingPaths()).isEmpty();
         assertThat(result.skipped()).isEmpty();

@@ -127,6 +127,28 @@ class IsolationIT {
     }
 
     @Test
+    void runOnTwoNamedNetworksReachesAServerOnTheSecond() throws Exception {
+        String first = docker.networkName("lr-test-a-");
+        String second = docker.networkName("lr-test-b-");
+        docker.runner().createNetwork(NetworkSpec.named(first, true));
+        docker.runner().createNetwork(NetworkSpec.named(second, true));
+        Server server = startServer(NetworkChoice.named(second));
+        try {
+            RunResult result = docker.runner().run(docker.busybox(
+                            "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort; " + FETCH.formatted(server.ip()))
+                    .network(NetworkChoice.named(first, second)).build());
+
+            assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(result.stdout()).isEqualTo("eth0\neth1\nlo\n" + SERVED + " reached\n");
+        } finally {
+            stopServer(server);
+        }
+        docker.runner().removeNetwork(first);
+        docker.runner().removeNetwork(second);
+        assertThat(docker.runner().listNetworks()).extracting(NetworkInfo::name).doesNotContain(first, second);
+    }
+
+    @Test
     void defaultHardeningDropsMknodAndNetRaw() throws Exception {
         RunResult result = docker.runner().run(docker.busybox(
                 "mknod /tmp/x c 1 3 && echo mknod-ok || echo mknod-refused;"

@@ -67,14 +67,15 @@ class RunBasicsIT {
         String expectedSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(binary));
 
         RunResult result = docker.runner().run(docker.busybox(
-                        "cat a/b/c.txt; sha256sum blob.bin | cut -d' ' -f1")
+                        "cat a/b/c.txt; sha256sum blob.bin | cut -d' ' -f1; wc -c < empty.txt")
                 .file("a/b/c.txt", "nested content\n")
+                .file("empty.txt", new byte[0])
                 .file("blob.bin", binary)
                 .extraction(Extraction.of(out, "/app/blob.bin"))
                 .build());
 
         assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(result.stdout()).isEqualTo("nested content\n" + expectedSha + "\n");
+        assertThat(result.stdout()).isEqualTo("nested content\n" + expectedSha + "\n0\n");
         assertThat(out.resolve("blob.bin")).hasBinaryContent(binary);
     }
 
@@ -87,7 +88,9 @@ class RunBasicsIT {
             "line one\nline two\n",
             "unicode: ü 日本語 🚀",
             "-n --help %s %d \\n \\ backslashes",
-            "*  ?  [a-z]  ~  | & > < !"})
+            "*  ?  [a-z]  ~  | & > < !",
+            "key=value=more",
+            ""})
     void envValueWithShellMetacharactersIsPassedLiterally(String value) throws Exception {
         RunResult result = docker.runner().run(docker.busybox("printf '%s' \"$V\"").env("V", value).build());
 
