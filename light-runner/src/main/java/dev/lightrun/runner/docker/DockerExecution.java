@@ -69,6 +69,9 @@ final class DockerExecution implements Execution {
     private volatile boolean started;
     private volatile boolean paused;
     private volatile String stopDescription;
+    private volatile String stopSignal;
+    private volatile boolean stopSignalSent;
+    private volatile boolean graceExpired;
     private volatile ScheduledFuture<?> timeoutTask;
 
     DockerExecution(DockerClient docker, RunSpec spec, DockerRunner.Context context) {
@@ -120,8 +123,16 @@ final class DockerExecution implements Execution {
             timed("start", this::startContainer);
             startedAt = Instant.now();
             started = true;
-            if (outcome.get() != Outcome.NONE) {
-                // A cancel or stop arrived while we were starting; its kill may have missed a not-yet-running container.
+            Outcome early = outcome.get();
+            if (early == Outcome.STOPPED) {
+                // A stop arrived while we were starting (the workload may already be running and printing): its signal
+                // may have been skipped, so send it now, and the kill too if its grace has already run out.
+                sendStopSignal();
+                if (graceExpired) {
+                    kill("KILL");
+                }
+            } else if (early != Outcome.NONE) {
+                // A cancel or timeout arrived while we were starting; its kill may have missed a not-yet-running container.
                 kill("KILL");
             }
             timeoutTask = context.scheduler().schedule(
@@ -477,13 +488,31 @@ final class DockerExecution implements Execution {
             return false;
         }
         log.info("run {} - stop requested ({})", runId(), stopDescription);
-        kill(sig);
+        stopSignal = sig;
+        sendStopSignal();
         context.scheduler().schedule(() -> Thread.ofVirtual().name("stop-kill-" + runId()).start(() -> {
             if (!result.isDone()) {
+                graceExpired = true;
                 kill("KILL");
             }
         }), grace.toMillis(), TimeUnit.MILLISECONDS);
         return true;
+    }
+
+    /**
+     * Sends the stop's signal once, as soon as both the stop and the start have happened, whichever came last: the
+     * lock orders this thread's call against the run thread's, so one of them sees both.
+     */
+    private void sendStopSignal() {
+        controlLock.lock();
+        try {
+            if (started && stopSignal != null && !stopSignalSent) {
+                stopSignalSent = true;
+                kill(stopSignal);
+            }
+        } finally {
+            controlLock.unlock();
+        }
     }
 
     private void onTimeout() {
