@@ -164,8 +164,14 @@ final class DockerExecution implements Execution {
             if (error == null && extracted.error != null) {
                 error = extracted.error;
             }
-            result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
-            spec.logSink().close();
+            RunResult ended = buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted);
+            // Close the sink first, so whoever awaits the result finds the sink finished too.
+            try {
+                spec.logSink().close();
+            } catch (RuntimeException e) {
+                log.warn("run {} - log sink failed to close: {}", runId(), e.toString());
+            }
+            result.complete(ended);
         }
     }
 
