@@ -227,7 +227,7 @@ public final class DockerTestSupport implements BeforeAllCallback, AfterAllCallb
     }
 
     /** A {@link LogSink} that keeps everything it is given, for tests to watch output arrive live. */
-    public static final class CapturingSink implements LogSink {
+    public static class CapturingSink implements LogSink {
         private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         private volatile boolean closed;

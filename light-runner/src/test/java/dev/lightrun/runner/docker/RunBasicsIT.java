@@ -248,6 +248,50 @@ class RunBasicsIT {
     }
 
     @Test
+    void aSlowLogSinkIsClosedOnceBeforeTheResultIsThere() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        CapturingSink slowToFlush = new CapturingSink() {
+            @Override
+            public void close() {
+                try {
+                    // A sink flushing a file takes a while: 300 ms here.
+                    never.await(300, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                closes.incrementAndGet();
+                super.close();
+            }
+        };
+
+        RunResult result = docker.runner().run(docker.busybox("echo flushed").logSink(slowToFlush).build());
+
+        assertThat(result.stdout()).isEqualTo("flushed\n");
+        assertThat(slowToFlush.closed()).as("closed when run() returns").isTrue();
+        assertThat(closes.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aLogSinkFailingToCloseDoesNotHoldUpTheResult() throws Exception {
+        dev.lightrun.runner.LogSink sink = new dev.lightrun.runner.LogSink() {
+            @Override
+            public void accept(dev.lightrun.runner.LogStream stream, byte[] chunk) {
+            }
+
+            @Override
+            public void close() {
+                throw new IllegalStateException("close broke");
+            }
+        };
+        RunResult result = docker.runner().start(docker.busybox("echo fine").logSink(sink).build())
+                .await(Duration.ofSeconds(20)).orElseThrow();
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("fine\n");
+    }
+
+    @Test
     void aFailingLogSinkCostsItsOutputNotTheRun() throws Exception {
         RunResult result = docker.runner().run(docker.busybox("echo one; echo two").logSink((stream, chunk) -> {
             throw new IllegalStateException("sink broke");

@@ -3,6 +3,7 @@ package dev.lightrun.runner.docker;
 import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.Execution;
 import dev.lightrun.runner.Limits;
+import dev.lightrun.runner.LogSink;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.RunStatus;
@@ -13,7 +14,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
 import static dev.lightrun.runner.docker.DockerTestSupport.describe;
@@ -119,6 +122,34 @@ class RunControlIT {
         assertThat(result.error().message()).contains("SIGTERM");
         assertThat(result.exitCode()).isZero();
         assertThat(execution.stop("SIGTERM", Duration.ofSeconds(1))).as("second stop").isFalse();
+    }
+
+    @Test
+    void stopRightAsTheWorkloadStartsStillDeliversTheSignal() throws Exception {
+        // Stop from inside the sink, on the first output: the container is running, the SDK may still be finishing
+        // its own start bookkeeping. The signal must still reach the workload, not become an immediate kill.
+        for (int i = 0; i < 5; i++) {
+            AtomicReference<Execution> self = new AtomicReference<>();
+            CountDownLatch stopped = new CountDownLatch(1);
+            LogSink stopOnFirstOutput = (stream, chunk) -> {
+                Execution execution = self.get();
+                if (execution != null && stopped.getCount() > 0) {
+                    execution.stop("SIGTERM", Duration.ofSeconds(5));
+                    stopped.countDown();
+                }
+            };
+            Execution execution = docker.runner().start(docker.busybox(
+                            "trap 'echo got-term; exit 0' TERM; echo ready; while true; do sleep 0.1; done")
+                    .logSink(stopOnFirstOutput).build());
+            self.set(execution);
+            await().atMost(SEEN).until(() -> stopped.getCount() == 0 || execution.result().isDone());
+
+            RunResult result = execution.await(Duration.ofSeconds(10)).orElseThrow();
+            assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.CANCELLED);
+            assertThat(result.error().code()).isEqualTo(ErrorCode.STOPPED);
+            assertThat(result.stdout()).as(describe(result)).isEqualTo("ready\ngot-term\n");
+            assertThat(result.exitCode()).isZero();
+        }
     }
 
     @Test
