@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -72,6 +73,8 @@ final class DockerExecution implements Execution {
     private volatile String stopSignal;
     private volatile boolean stopSignalSent;
     private volatile boolean graceExpired;
+    /** Counted down once the start has settled (started, or the run ended before): pause waits for it. */
+    private final CountDownLatch startSettled = new CountDownLatch(1);
     private volatile ScheduledFuture<?> timeoutTask;
 
     DockerExecution(DockerClient docker, RunSpec spec, DockerRunner.Context context) {
@@ -123,6 +126,7 @@ final class DockerExecution implements Execution {
             timed("start", this::startContainer);
             startedAt = Instant.now();
             started = true;
+            startSettled.countDown();
             Outcome early = outcome.get();
             if (early == Outcome.STOPPED) {
                 // A stop arrived while we were starting (the workload may already be running and printing): its signal
@@ -156,6 +160,7 @@ final class DockerExecution implements Execution {
         } catch (RuntimeException e) {
             error = DockerErrors.translate(e, "running " + runId(), ErrorCode.DOCKER_ERROR).toRunError();
         } finally {
+            startSettled.countDown();
             if (timeoutTask != null) {
                 timeoutTask.cancel(false);
             }
@@ -560,6 +565,7 @@ final class DockerExecution implements Execution {
 
     @Override
     public void pause() {
+        awaitStartSettled();
         controlLock.lock();
         try {
             requireRunning("pause");
@@ -595,6 +601,20 @@ final class DockerExecution implements Execution {
             throw DockerErrors.translate(e, "resuming run " + runId(), ErrorCode.CONFLICT);
         } finally {
             controlLock.unlock();
+        }
+    }
+
+    /**
+     * The workload can run, and print, while the start call has not returned yet; a pause asked for on seeing its
+     * output must not be refused as "not started". So once the container exists, wait for its start to settle.
+     */
+    private void awaitStartSettled() {
+        if (!started && containerId != null && !result.isDone()) {
+            try {
+                startSettled.await(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
