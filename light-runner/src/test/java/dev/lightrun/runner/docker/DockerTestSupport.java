@@ -46,7 +46,7 @@ public final class DockerTestSupport implements BeforeAllCallback, AfterAllCallb
     public static final String BUSYBOX = "light-run-test/busybox";
     public static final String PYNODE = "light-run-test/pynode";
     /** Timeout of the specs made here: long enough for any test workload, short enough that a hang fails fast. */
-    public static final Duration SPEC_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration SPEC_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration LEFTOVER_WAIT = Duration.ofSeconds(5);
 
     private final Set<String> runIds = ConcurrentHashMap.newKeySet();

@@ -29,7 +29,7 @@ class RunControlIT {
     @RegisterExtension
     static final DockerTestSupport docker = new DockerTestSupport();
 
-    private static final Duration SEEN = Duration.ofSeconds(15);
+    private static final Duration SEEN = Duration.ofSeconds(30);
 
     @Test
     void timeoutKillsSleepingContainer() throws Exception {
@@ -149,6 +149,37 @@ class RunControlIT {
             assertThat(result.error().code()).isEqualTo(ErrorCode.STOPPED);
             assertThat(result.stdout()).as(describe(result)).isEqualTo("ready\ngot-term\n");
             assertThat(result.exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void pauseRightAsTheWorkloadStartsPausesIt() throws Exception {
+        // Pause from inside the sink, on the first output: the container runs, whatever the SDK's own bookkeeping.
+        for (int i = 0; i < 5; i++) {
+            AtomicReference<Execution> self = new AtomicReference<>();
+            AtomicReference<Throwable> pauseFailure = new AtomicReference<>();
+            CountDownLatch paused = new CountDownLatch(1);
+            LogSink pauseOnFirstOutput = (stream, chunk) -> {
+                Execution execution = self.get();
+                if (execution != null && paused.getCount() > 0) {
+                    try {
+                        execution.pause();
+                    } catch (RuntimeException e) {
+                        pauseFailure.set(e);
+                    }
+                    paused.countDown();
+                }
+            };
+            Execution execution = docker.runner().start(docker.busybox("echo ready; sleep 60")
+                    .logSink(pauseOnFirstOutput).build());
+            self.set(execution);
+            await().atMost(SEEN).until(() -> paused.getCount() == 0 || execution.result().isDone());
+
+            assertThat(pauseFailure.get()).as("pause on the first output").isNull();
+            assertThat(execution.isPaused()).isTrue();
+            execution.resume();
+            assertThat(execution.cancel()).isTrue();
+            assertThat(execution.await(Duration.ofSeconds(10)).orElseThrow().status()).isEqualTo(RunStatus.CANCELLED);
         }
     }
 
