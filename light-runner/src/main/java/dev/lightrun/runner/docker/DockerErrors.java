@@ -61,10 +61,22 @@ final class DockerErrors {
         String message = String.valueOf(failure.getMessage());
         int at = message.indexOf("\"message\":\"");
         if (at >= 0) {
-            int from = at + "\"message\":\"".length();
-            int to = message.indexOf('"', from);
-            if (to > from) {
-                return message.substring(from, to).replace("\\n", " ").trim();
+            // A JSON string: it ends at the first quote that is not escaped; escapes inside are decoded.
+            StringBuilder words = new StringBuilder();
+            for (int i = at + "\"message\":\"".length(); i < message.length(); i++) {
+                char c = message.charAt(i);
+                if (c == '"') {
+                    return words.toString().trim();
+                }
+                if (c == '\\' && i + 5 < message.length() && message.charAt(i + 1) == 'u') {
+                    words.append((char) Integer.parseInt(message.substring(i + 2, i + 6), 16));
+                    i += 5;
+                } else if (c == '\\' && i + 1 < message.length()) {
+                    char next = message.charAt(++i);
+                    words.append(next == 'n' || next == 'r' || next == 't' ? ' ' : next);
+                } else {
+                    words.append(c);
+                }
             }
         }
         return message.replace('\n', ' ').trim();

@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,6 +70,11 @@ final class DockerExecution implements Execution {
     private volatile boolean started;
     private volatile boolean paused;
     private volatile String stopDescription;
+    private volatile String stopSignal;
+    private volatile boolean stopSignalSent;
+    private volatile boolean graceExpired;
+    /** Counted down once the start has settled (started, or the run ended before): pause waits for it. */
+    private final CountDownLatch startSettled = new CountDownLatch(1);
     private volatile ScheduledFuture<?> timeoutTask;
     private volatile boolean abandoned;
     /** Set when picking up a container an earlier process started; null for a fresh run. */
@@ -140,10 +146,7 @@ final class DockerExecution implements Execution {
                     return;
                 }
                 logs = attachLogs();
-                timed("start", () -> {
-                    docker.startContainerCmd(containerId).exec();
-                    return null;
-                });
+                timed("start", this::startContainer);
                 startedAt = Instant.now();
             } else {
                 containerId = existing.containerId();
@@ -151,8 +154,17 @@ final class DockerExecution implements Execution {
                 timeout = Duration.between(Instant.now(), existing.deadline());
             }
             started = true;
-            if (outcome.get() != Outcome.NONE) {
-                // A cancel or stop arrived while we were starting; its kill may have missed a not-yet-running container.
+            startSettled.countDown();
+            Outcome early = outcome.get();
+            if (early == Outcome.STOPPED) {
+                // A stop arrived while we were starting (the workload may already be running and printing): its signal
+                // may have been skipped, so send it now, and the kill too if its grace has already run out.
+                sendStopSignal();
+                if (graceExpired) {
+                    kill("KILL");
+                }
+            } else if (early != Outcome.NONE) {
+                // A cancel or timeout arrived while we were starting; its kill may have missed a not-yet-running container.
                 kill("KILL");
             }
             timeoutTask = context.scheduler().schedule(
@@ -161,6 +173,7 @@ final class DockerExecution implements Execution {
             long waitStarted = System.nanoTime();
             exitCode = awaitExit();
             exitedAt = Instant.now();
+            paused = false; // an exited container is not paused, however it was ended (the daemon thaws what it kills)
             timings.put("run", Duration.ofNanos(System.nanoTime() - waitStarted));
             timeoutTask.cancel(false);
             outcome.compareAndSet(Outcome.NONE, Outcome.EXITED);
@@ -189,6 +202,7 @@ final class DockerExecution implements Execution {
         } catch (RuntimeException e) {
             error = DockerErrors.translate(e, "running " + runId(), ErrorCode.DOCKER_ERROR).toRunError();
         } finally {
+            startSettled.countDown();
             if (timeoutTask != null) {
                 timeoutTask.cancel(false);
             }
@@ -265,6 +279,19 @@ final class DockerExecution implements Execution {
             throw new RunnerException(ErrorCode.START_FAILED, "streaming the files of run " + runId() + " failed", e);
         } catch (RuntimeException e) {
             throw DockerErrors.translate(e, "uploading the files of run " + runId(), ErrorCode.START_FAILED);
+        }
+        return null;
+    }
+
+    private Void startContainer() {
+        try {
+            docker.startContainerCmd(containerId).exec();
+        } catch (NotFoundException e) {
+            // The container was just created, so what is missing is something it needs, e.g. its network.
+            throw new RunnerException(ErrorCode.START_FAILED, "starting run " + runId() + " failed: "
+                    + DockerErrors.daemonMessage(e), e);
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "starting run " + runId(), ErrorCode.START_FAILED);
         }
         return null;
     }
@@ -539,13 +566,31 @@ final class DockerExecution implements Execution {
             return false;
         }
         log.info("run {} - stop requested ({})", runId(), stopDescription);
-        kill(sig);
+        stopSignal = sig;
+        sendStopSignal();
         context.scheduler().schedule(() -> Thread.ofVirtual().name("stop-kill-" + runId()).start(() -> {
             if (!result.isDone()) {
+                graceExpired = true;
                 kill("KILL");
             }
         }), grace.toMillis(), TimeUnit.MILLISECONDS);
         return true;
+    }
+
+    /**
+     * Sends the stop's signal once, as soon as both the stop and the start have happened, whichever came last: the
+     * lock orders this thread's call against the run thread's, so one of them sees both.
+     */
+    private void sendStopSignal() {
+        controlLock.lock();
+        try {
+            if (started && stopSignal != null && !stopSignalSent) {
+                stopSignalSent = true;
+                kill(stopSignal);
+            }
+        } finally {
+            controlLock.unlock();
+        }
     }
 
     private void onTimeout() {
@@ -565,9 +610,14 @@ final class DockerExecution implements Execution {
         try {
             docker.killContainerCmd(id).withSignal(signal).exec();
             if (paused && (signal.equals("KILL") || signal.equals("SIGKILL"))) {
-                // A frozen process cannot die until thawed.
-                docker.unpauseContainerCmd(id).exec();
+                // A frozen process cannot die until thawed. The daemon (moby killWithSignal) thaws a paused container
+                // it signals itself, so our unpause usually finds it thawed already: that is no failure.
                 paused = false;
+                try {
+                    docker.unpauseContainerCmd(id).exec();
+                } catch (RuntimeException alreadyThawed) {
+                    log.debug("run {} - unpause after kill: {}", runId(), alreadyThawed.getMessage());
+                }
             }
         } catch (NotFoundException | ConflictException notRunning) {
             log.debug("run {} - kill {}: container not running", runId(), signal);
@@ -582,6 +632,7 @@ final class DockerExecution implements Execution {
 
     @Override
     public void pause() {
+        awaitStartSettled();
         controlLock.lock();
         try {
             requireRunning("pause");
@@ -617,6 +668,20 @@ final class DockerExecution implements Execution {
             throw DockerErrors.translate(e, "resuming run " + runId(), ErrorCode.CONFLICT);
         } finally {
             controlLock.unlock();
+        }
+    }
+
+    /**
+     * The workload can run, and print, while the start call has not returned yet; a pause asked for on seeing its
+     * output must not be refused as "not started". So once the container exists, wait for its start to settle.
+     */
+    private void awaitStartSettled() {
+        if (!started && containerId != null && !result.isDone()) {
+            try {
+                startSettled.await(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

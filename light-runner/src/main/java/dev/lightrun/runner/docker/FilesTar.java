@@ -15,8 +15,8 @@ import java.util.TreeSet;
 
 /**
  * Streams a run's files (and its stdin, as a file the entrypoint wrapper reads) as a tar to upload with the Engine's
- * archive API, extracted at {@code /}. The tar is written by a virtual thread into a pipe, so no whole archive is ever
- * held in memory.
+ * archive API, extracted at {@link #uploadPath}. The tar is written by a virtual thread into a pipe, so no whole
+ * archive is ever held in memory.
  */
 final class FilesTar {
     /** Name of the stdin file inside the workdir; the wrapper opens it as fd 0 and deletes it before the workload runs. */
@@ -34,8 +34,12 @@ final class FilesTar {
         return spec.limits().readOnlyRootfs() ? spec.workdir() : "/";
     }
 
+    /**
+     * True when there is something to upload. With a user set, the workdir entry alone is worth it: it hands the
+     * workdir to that user, which Docker would otherwise create as root-owned and leave unwritable to the workload.
+     */
     static boolean needed(RunSpec spec) {
-        return !spec.files().isEmpty() || spec.stdin() != null;
+        return !spec.files().isEmpty() || spec.stdin() != null || spec.limits().user() != null;
     }
 
     /** Opens the tar stream; the writer thread stops on its own when the reader closes or fails. */
@@ -76,7 +80,7 @@ final class FilesTar {
                 putFile(tar, root + "/" + file.getKey(), file.getValue(), owner.fileMode(), owner);
             }
             if (spec.stdin() != null) {
-                putFile(tar, root + "/" + STDIN_FILE, spec.stdin(), 0600, owner);
+                putFile(tar, root + "/" + STDIN_FILE, spec.stdin(), owner.stdinMode(), owner);
             }
             tar.finish();
         }
@@ -124,6 +128,11 @@ final class FilesTar {
 
         int fileMode() {
             return openModes ? 0666 : 0644;
+        }
+
+        /** Private to its owner, unless the owner is root for a named user, who must still be able to read it. */
+        int stdinMode() {
+            return openModes ? 0644 : 0600;
         }
 
         void apply(TarArchiveEntry entry) {

@@ -53,6 +53,9 @@ final class TailBuffer {
             if (written <= capacity) {
                 return new String(ring, 0, (int) written, StandardCharsets.UTF_8);
             }
+            if (capacity == 0) {
+                return "";
+            }
             int start = (int) (written % capacity);
             byte[] ordered = new byte[capacity];
             System.arraycopy(ring, start, ordered, 0, capacity - start);
