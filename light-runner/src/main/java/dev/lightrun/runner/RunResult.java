@@ -27,7 +27,7 @@ import java.util.Objects;
  * @param missingPaths    requested extract paths that did not exist in the container
  * @param skipped         archive entries deliberately not written (links, devices, unsafe names)
  * @param error           why it did not succeed; null on success
- * @param timings         time spent in each phase, in order (image, create, upload, start, run, extract, remove)
+ * @param timings         time spent in each phase, in order (image, create, upload, attach, start, run, extract, remove)
  */
 public record RunResult(String runId, RunStatus status, Integer exitCode, boolean timedOut, boolean oomKilled,
                         Instant startedAt, Instant finishedAt, Duration duration, String stdout, String stderr,

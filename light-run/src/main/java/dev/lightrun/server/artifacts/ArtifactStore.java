@@ -24,6 +24,9 @@ public interface ArtifactStore {
 
     long totalBytes();
 
+    /** Run ids that have a folder, whatever the store knows (a cheap listing, for start-up reconciliation). */
+    java.util.Set<String> runsOnDisk();
+
     /** Run ids with files, oldest first, for eviction. */
     java.util.List<String> runsOldestFirst();
 }

@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * Run files in {@code <root>/<run id>/}. Sizes are read from disk once at start-up, then kept as runs finish and are
- * deleted. Downloads are resolved so that neither {@code ..} nor a link planted by a workload leads outside the run's
+ * Run files in {@code <root>/<run id>/}. Sizes come from the run store (each finished run's state lists its files),
+ * loaded once at start-up and then kept as runs finish and are deleted: eviction never walks the tree. Downloads are resolved so that neither {@code ..} nor a link planted by a workload leads outside the run's
  * folder.
  */
 public final class LocalArtifactStore implements ArtifactStore {
@@ -37,21 +37,18 @@ public final class LocalArtifactStore implements ArtifactStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the artifacts folder " + root, e);
         }
-        scanOnce();
     }
 
-    private void scanOnce() {
+    /** Run ids that have a folder here (one listing of the top level, no walk of the trees). */
+    @Override
+    public java.util.Set<String> runsOnDisk() {
         try (Stream<Path> folders = Files.list(root)) {
-            for (Path folder : folders.toList()) {
-                String id = folder.getFileName().toString();
-                if (RunIds.looksValid(id) && Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
-                    recordFinished(id, sizeOf(folder));
-                }
-            }
+            return folders.filter(f -> Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS))
+                    .map(f -> f.getFileName().toString()).filter(RunIds::looksValid)
+                    .collect(java.util.stream.Collectors.toSet());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the artifacts folder " + root, e);
         }
-        log.info("artifacts - {} run folder(s), {} bytes in {}", sizes.size(), total.get(), root);
     }
 
     public Path root() {
@@ -131,17 +128,5 @@ public final class LocalArtifactStore implements ArtifactStore {
     @Override
     public List<String> runsOldestFirst() {
         return sizes.keySet().stream().sorted().toList();
-    }
-
-    private static long sizeOf(Path folder) throws IOException {
-        try (Stream<Path> files = Files.walk(folder)) {
-            return files.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    return 0;
-                }
-            }).sum();
-        }
     }
 }

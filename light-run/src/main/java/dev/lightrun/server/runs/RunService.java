@@ -195,6 +195,7 @@ public final class RunService {
      * {@link Maintenance} sweep that runs right after.)
      */
     public void recover() {
+        loadArtifactSizes();
         int reattached = 0;
         int lost = 0;
         for (RunState state : store.running()) {
@@ -237,6 +238,32 @@ public final class RunService {
         int callbacksPending = callbacks.sendPending();
         log.info("recovery - {} run(s) re-attached, {} lost, {} queued run(s) back in line, {} callback(s) resent",
                 reattached, lost, requeued, callbacksPending);
+    }
+
+    /**
+     * The artifact total comes from the store's per-run sizes (no walk of the artifact tree). A folder no run knows
+     * (its run was deleted while the server was down, or the store was replaced) is removed.
+     */
+    private void loadArtifactSizes() {
+        java.util.Set<String> onDisk = new java.util.HashSet<>(artifacts.runsOnDisk());
+        String cursor = null;
+        do {
+            RunStore.Page page = store.page(null, 1000, cursor);
+            for (RunState state : page.runs()) {
+                if (onDisk.remove(state.id()) && state.status().isTerminal() && !state.artifacts().isEmpty()) {
+                    artifacts.recordFinished(state.id(), state.artifactBytes());
+                }
+            }
+            cursor = page.next();
+        } while (cursor != null);
+        for (String orphan : onDisk) {
+            try {
+                artifacts.delete(orphan);
+                log.info("run {} - artifacts folder removed: no run of that id is stored", orphan);
+            } catch (IOException e) {
+                log.warn("run {} - could not remove its orphan artifacts folder: {}", orphan, e.toString());
+            }
+        }
     }
 
     /**

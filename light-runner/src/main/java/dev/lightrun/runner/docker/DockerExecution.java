@@ -138,6 +138,8 @@ final class DockerExecution implements Execution {
                     return;
                 }
                 containerId = timed("create", () -> create(image));
+                // Attach on its own connection while the files upload: its round trip overlaps the upload's.
+                LogFollower attaching = beginAttach();
                 if (FilesTar.needed(spec)) {
                     timed("upload", this::upload);
                 }
@@ -145,7 +147,8 @@ final class DockerExecution implements Execution {
                 if (!claimable()) {
                     return;
                 }
-                logs = attachLogs();
+                timed("attach", () -> awaitAttached(attaching));
+                logs = attaching;
                 timed("start", this::startContainer);
                 startedAt = Instant.now();
             } else {
@@ -459,13 +462,22 @@ final class DockerExecution implements Execution {
     /**
      * Attaches to stdout/stderr before start, as {@code docker run} does: the stream carries every byte and ends only
      * once the container's output is closed. (Following the logs endpoint instead races the end of the run on Engine
-     * 20.10 and can lose the last lines.)
+     * 20.10 and can lose the last lines.) Only sends the request; {@link #awaitAttached} waits for it to be open.
      */
-    private LogFollower attachLogs() {
+    private LogFollower beginAttach() {
         LogFollower follower = new LogFollower();
         try {
             docker.attachContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(true)
                     .exec(follower);
+        } catch (RuntimeException e) {
+            throw DockerErrors.translate(e, "attaching to run " + runId(), ErrorCode.START_FAILED);
+        }
+        return follower;
+    }
+
+    /** Start must wait until the attach stream is open, or the first output could be lost. */
+    private Void awaitAttached(LogFollower follower) {
+        try {
             if (!follower.awaitStarted(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new RunnerException(ErrorCode.START_FAILED, "attaching to run " + runId() + " took longer than "
                         + ATTACH_TIMEOUT);
@@ -473,10 +485,8 @@ final class DockerExecution implements Execution {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RunnerException(ErrorCode.START_FAILED, "interrupted while attaching to run " + runId(), e);
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "attaching to run " + runId(), ErrorCode.START_FAILED);
         }
-        return follower;
+        return null;
     }
 
     /**
