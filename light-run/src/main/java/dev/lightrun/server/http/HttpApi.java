@@ -30,6 +30,9 @@ public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     private static final Logger requests = LoggerFactory.getLogger("dev.lightrun.server.requests");
 
+    /** How long stopping waits for requests in flight to complete. */
+    private static final long STOP_TIMEOUT_MS = 5_000;
+
     private HttpApi() {
     }
 
@@ -82,6 +85,12 @@ public final class HttpApi {
         app.startup.showJavalinBanner = false;
         app.jetty.host = config.host();
         app.jetty.port = config.port();
+        // A graceful stop: answers still being written (a sync run's final state, cancelled by the shutdown) reach
+        // their clients before the connections close. Bounded, so a log follower cannot hold the stop.
+        app.jetty.modifyServer(server -> {
+            server.insertHandler(new org.eclipse.jetty.server.handler.GracefulHandler());
+            server.setStopTimeout(STOP_TIMEOUT_MS);
+        });
         app.requestLogger.http((ctx, ms) -> {
             Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
             requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
