@@ -32,6 +32,8 @@ public final class HttpApi {
 
     /** How long stopping waits for requests in flight to complete. */
     private static final long STOP_TIMEOUT_MS = 5_000;
+    /** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
+    private static final int ACCEPT_QUEUE = 1024;
 
     private HttpApi() {
     }
@@ -85,6 +87,16 @@ public final class HttpApi {
         app.startup.showJavalinBanner = false;
         app.jetty.host = config.host();
         app.jetty.port = config.port();
+        // The JVM's default listen backlog is 50: a burst of clients (200 POST /run at once) overflows it, the kernel
+        // falls back to SYN cookies and some connections are reset before a byte is read. A deeper accept queue.
+        app.jetty.addConnector((server, http) -> {
+            var connector = new org.eclipse.jetty.server.ServerConnector(server,
+                    new org.eclipse.jetty.server.HttpConnectionFactory(http));
+            connector.setHost(config.host());
+            connector.setPort(config.port());
+            connector.setAcceptQueueSize(ACCEPT_QUEUE);
+            return connector;
+        });
         // A graceful stop: answers still being written (a sync run's final state, cancelled by the shutdown) reach
         // their clients before the connections close. Bounded, so a log follower cannot hold the stop.
         app.jetty.modifyServer(server -> {
