@@ -97,6 +97,7 @@ final class ServerProcess implements AutoCloseable {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR + " is missing: build it first (./mvnw -o install -DskipTests)");
         }
+        long began = System.nanoTime();
         Path logFile = setup.root().resolve("server-" + STARTS.incrementAndGet() + ".log");
         Process process;
         try {
@@ -128,6 +129,8 @@ final class ServerProcess implements AutoCloseable {
         await("GET /health answers 200").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .ignoreExceptionsInstanceOf(UncheckedIOException.class)
                 .until(() -> server.api.get("/health").statusCode() == 200);
+        System.out.printf("[server] pid %d up in %d ms (%s)%n", process.pid(), (System.nanoTime() - began) / 1_000_000,
+                String.join(" ", setup.flags()));
         return server;
     }
 
