@@ -69,6 +69,9 @@ final class DockerExecution implements Execution {
     private volatile boolean started;
     private volatile boolean paused;
     private volatile String stopDescription;
+    /** The signal of a stop, and when its grace ends (System.nanoTime), for a stop that arrives while starting. */
+    private volatile String stopSignal;
+    private volatile long stopKillAtNanos;
     private volatile ScheduledFuture<?> timeoutTask;
     private volatile boolean abandoned;
     /** Set when picking up a container an earlier process started; null for a fresh run. */
@@ -151,8 +154,15 @@ final class DockerExecution implements Execution {
                 timeout = Duration.between(Instant.now(), existing.deadline());
             }
             started = true;
-            if (outcome.get() != Outcome.NONE) {
-                // A cancel or stop arrived while we were starting; its kill may have missed a not-yet-running container.
+            if (outcome.get() == Outcome.STOPPED) {
+                // A stop arrived while we were starting: its signal missed the not-yet-running container. Send it now,
+                // and kill only if its grace is already over (otherwise the stop's own timer kills after the grace).
+                kill(stopSignal);
+                if (System.nanoTime() - stopKillAtNanos >= 0) {
+                    kill("KILL");
+                }
+            } else if (outcome.get() != Outcome.NONE) {
+                // A cancel arrived while we were starting; its kill may have missed a not-yet-running container.
                 kill("KILL");
             }
             timeoutTask = context.scheduler().schedule(
@@ -535,6 +545,8 @@ final class DockerExecution implements Execution {
             throw new RunnerException(ErrorCode.INVALID_REQUEST, "grace must be zero or positive");
         }
         stopDescription = sig + ", grace " + describe(grace);
+        stopSignal = sig;
+        stopKillAtNanos = System.nanoTime() + grace.toNanos();
         if (!outcome.compareAndSet(Outcome.NONE, Outcome.STOPPED)) {
             return false;
         }
