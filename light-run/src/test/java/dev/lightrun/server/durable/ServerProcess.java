@@ -59,6 +59,13 @@ final class ServerProcess implements AutoCloseable {
             return new Setup(root, dataDir, artifactsDir, List.of(options), flags);
         }
 
+        /** The same folders with more {@code serve} flags (a restart with another configuration). */
+        Setup withFlags(String... more) {
+            List<String> all = new ArrayList<>(flags);
+            all.addAll(List.of(more));
+            return new Setup(root, dataDir, artifactsDir, jvmOptions, List.copyOf(all));
+        }
+
         ServerProcess start() {
             return ServerProcess.start(this);
         }
