@@ -35,7 +35,7 @@ class LogFloodIT {
     void stop() {
         if (server != null) {
             server.close();
-            DockerCli.removeInstanceContainers(server.setup().instance());
+            server.setup().removeLeftoverContainers();
         }
     }
 

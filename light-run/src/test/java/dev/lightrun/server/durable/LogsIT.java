@@ -42,7 +42,7 @@ class LogsIT {
     static void stopServer() {
         if (server != null) {
             server.close();
-            DockerCli.removeInstanceContainers(server.setup().instance());
+            server.setup().removeLeftoverContainers();
         }
     }
 

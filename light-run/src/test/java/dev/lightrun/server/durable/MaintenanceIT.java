@@ -29,7 +29,7 @@ class MaintenanceIT {
     @AfterEach
     void cleanUp() {
         servers.forEach(ServerProcess::close);
-        DockerCli.removeInstanceContainers(ServerProcess.Setup.in(root).instance());
+        ServerProcess.Setup.in(root).removeLeftoverContainers();
         for (String object : planted) {
             DockerCli.tryRun("rm", "-f", object);
             DockerCli.tryRun("network", "rm", object);

@@ -43,7 +43,7 @@ class NetworksIT {
     static void stopServer() {
         if (server != null) {
             server.close();
-            DockerCli.removeInstanceContainers(server.setup().instance());
+            server.setup().removeLeftoverContainers();
         }
         // A safety net after a failed test: only names with this class's random prefix.
         for (String name : DockerCli.run("network", "ls", "--format", "{{.Name}}").lines().toList()) {

@@ -34,7 +34,7 @@ class RestartRecoveryIT {
     @AfterEach
     void cleanUp() {
         servers.forEach(ServerProcess::close);
-        DockerCli.removeInstanceContainers(ServerProcess.Setup.in(root).instance());
+        ServerProcess.Setup.in(root).removeLeftoverContainers();
     }
 
     private ServerProcess start(ServerProcess.Setup setup) {

@@ -83,6 +83,13 @@ final class ServerProcess implements AutoCloseable {
             return command;
         }
 
+        /** Safety net after a test: removes the containers of this setup's instance, if a server ever started. */
+        void removeLeftoverContainers() {
+            if (Files.exists(dataDir.resolve("instance-id"))) {
+                DockerCli.removeInstanceContainers(instance());
+            }
+        }
+
         /** The instance name the server keeps in its data folder (written at its first start). */
         String instance() {
             try {
