@@ -111,6 +111,7 @@ final class ServerProcess implements AutoCloseable {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR + " is missing: build it first (./mvnw -o install -DskipTests)");
         }
+        SdkCheck.verifyOnce();
         long began = System.nanoTime();
         Path logFile = setup.root().resolve("server-" + STARTS.incrementAndGet() + ".log");
         Process process;
@@ -226,6 +227,47 @@ final class ServerProcess implements AutoCloseable {
             }
         }
         LIVE.remove(process);
+    }
+
+    /**
+     * The jar must bundle the SDK of this checkout: {@code -pl light-run verify} shades whatever light-runner the local
+     * Maven repository holds, and when that repository is shared (several worktrees on one machine), it may be
+     * another checkout's build. Compares every SDK class in the jar with {@code ../light-runner/target/classes}.
+     */
+    static final class SdkCheck {
+        private static volatile boolean verified;
+
+        static synchronized void verifyOnce() {
+            if (verified) {
+                return;
+            }
+            Path classes = Path.of("..", "light-runner", "target", "classes").toAbsolutePath().normalize();
+            if (!Files.isDirectory(classes)) {
+                verified = true;
+                return;
+            }
+            List<String> differing = new ArrayList<>();
+            try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(JAR.toFile());
+                 java.util.stream.Stream<Path> files = Files.walk(classes)) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+                    String entry = classes.relativize(file).toString().replace('\\', '/');
+                    java.util.zip.ZipEntry inJar = jar.getEntry(entry);
+                    if (inJar == null || !java.util.Arrays.equals(Files.readAllBytes(file),
+                            jar.getInputStream(inJar).readAllBytes())) {
+                        differing.add(entry);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (!differing.isEmpty()) {
+                throw new IllegalStateException(JAR + " bundles a light-runner other than " + classes + " ("
+                        + differing.size() + " class(es) differ, e.g. " + differing.getFirst() + "): the local Maven"
+                        + " repository holds another build of the SDK. Build both in one reactor: ./mvnw -o -pl"
+                        + " light-run -am verify ...");
+            }
+            verified = true;
+        }
     }
 
     /** One HTTP answer as the test reads it. */
