@@ -109,7 +109,7 @@ final class ServerProcess implements AutoCloseable {
 
     private static ServerProcess start(Setup setup) {
         if (!Files.isRegularFile(JAR)) {
-            throw new IllegalStateException(JAR + " is missing: build it first (./mvnw -o install -DskipTests)");
+            throw new IllegalStateException(JAR + " is missing: build it first (./mvnw -o -pl light-run -am package -DskipTests)");
         }
         SdkCheck.verifyOnce();
         long began = System.nanoTime();
