@@ -30,6 +30,11 @@ public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     private static final Logger requests = LoggerFactory.getLogger("dev.lightrun.server.requests");
 
+    /** How long stopping waits for requests in flight to complete. */
+    private static final long STOP_TIMEOUT_MS = 5_000;
+    /** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
+    private static final int ACCEPT_QUEUE = 1024;
+
     private HttpApi() {
     }
 
@@ -87,6 +92,22 @@ public final class HttpApi {
         // Jetty's per-connection header cache ignores letter case by default: after one request with the right token,
         // a keep-alive connection accepted the token in any case (the cached field, right case, reached BearerAuth).
         app.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheCaseSensitive(true));
+        // The JVM's default listen backlog is 50: a burst of clients (200 POST /run at once) overflows it, the kernel
+        // falls back to SYN cookies and some connections are reset before a byte is read. A deeper accept queue.
+        app.jetty.addConnector((server, http) -> {
+            var connector = new org.eclipse.jetty.server.ServerConnector(server,
+                    new org.eclipse.jetty.server.HttpConnectionFactory(http));
+            connector.setHost(config.host());
+            connector.setPort(config.port());
+            connector.setAcceptQueueSize(ACCEPT_QUEUE);
+            return connector;
+        });
+        // A graceful stop: answers still being written (a sync run's final state, cancelled by the shutdown) reach
+        // their clients before the connections close. Bounded, so a log follower cannot hold the stop.
+        app.jetty.modifyServer(server -> {
+            server.insertHandler(new org.eclipse.jetty.server.handler.GracefulHandler());
+            server.setStopTimeout(STOP_TIMEOUT_MS);
+        });
         app.requestLogger.http((ctx, ms) -> {
             Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
             requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),

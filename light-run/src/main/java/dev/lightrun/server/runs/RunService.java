@@ -191,11 +191,14 @@ public final class RunService {
     /**
      * At start-up, before serving: every run recorded as running is matched with its container by label. A running
      * container is followed to its end, an exited one is finished from its exit code, a missing one ends failed
-     * saying so. Then undelivered callbacks are sent. (Containers of ours that no run knows are removed by the
-     * {@link Maintenance} sweep that runs right after.)
+     * saying so. Callbacks left undelivered by the previous process are sent first: the runs finished here send
+     * their own, so sending the outbox after them would deliver those twice. (Containers of ours that no run knows
+     * are removed by the {@link Maintenance} sweep that runs right after.)
      */
     public void recover() {
         loadArtifactSizes();
+        // Before any run is finished here: a run ended below (LOST) adds its callback, sent once, by complete().
+        int callbacksPending = callbacks.sendPending();
         int reattached = 0;
         int lost = 0;
         for (RunState state : store.running()) {
@@ -235,7 +238,6 @@ public final class RunService {
             }
         }
         startWaiting(admission.fill());
-        int callbacksPending = callbacks.sendPending();
         log.info("recovery - {} run(s) re-attached, {} lost, {} queued run(s) back in line, {} callback(s) resent",
                 reattached, lost, requeued, callbacksPending);
     }
