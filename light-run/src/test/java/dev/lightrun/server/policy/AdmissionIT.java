@@ -292,4 +292,31 @@ class AdmissionIT {
                     .isAfterOrEqualTo(instant(done.get(1), "finishedAt"));
         }
     }
+
+    /**
+     * A server closed right after accepting a detached run usually stops while the run's container is created but not
+     * yet started. The next server must not report such a run as succeeded: it either ran (and printed) or it failed.
+     */
+    @Test
+    void aRunInterruptedBeforeItsContainerStartedIsNotReportedSucceeded(@TempDir Path ownArtifacts) {
+        String id;
+        try (TestServer before = TestServer.start(ownArtifacts)) {
+            id = before.runDetached(busybox("echo ran"));
+        }
+
+        try (TestServer after = TestServer.start(ownArtifacts)) {
+            JsonNode done = after.awaitFinished(id, Duration.ofSeconds(90));
+
+            if (done.path("status").asText().equals("succeeded")) {
+                assertThat(done.path("logs").path("stdout").asText()).as("a succeeded run ran: %s", done)
+                        .isEqualTo("ran\n");
+            } else {
+                assertThat(done.path("status").asText()).as("state %s", done).isEqualTo("failed");
+                assertThat(done.path("errorCode").asText()).as("state %s", done).isIn("START_FAILED", "LOST");
+                assertThat(done.path("exitCode").isNull()).as("a run that never started has no exit code: %s", done)
+                        .isTrue();
+            }
+            assertNoContainersLeftFor(id);
+        }
+    }
 }
