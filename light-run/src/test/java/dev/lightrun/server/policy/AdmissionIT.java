@@ -226,7 +226,7 @@ class AdmissionIT {
 
         CompletableFuture<TestServer.Response> answer = CompletableFuture.supplyAsync(() -> server.submit(body));
         String[] queuedId = new String[1];
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
             JsonNode queued = server.get("/runs?status=queued").json();
             if (queued.size() == 1) {
                 queuedId[0] = queued.get(0).path("id").asText();
@@ -261,7 +261,7 @@ class AdmissionIT {
         try (TestServer before = TestServer.start(ownArtifacts, c -> c.withPolicy(c.policy().withAdmission(1, 5)))) {
             running = before.runDetached(busybox("echo started; sleep 3; echo kept-running"));
             // Closed once the running run's container is visibly running (it printed), so it is re-attached.
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                     .until(() -> before.get("/runs/" + running + "/logs?stream=stdout").text().contains("started"));
             // The stored request carries everything: files, entrypoint, env and the stdin input.
             ObjectNode one = busybox("printf '%s ' \"$GREETING\"; cat; echo; cat marker.txt").put("timeout", 30000);
