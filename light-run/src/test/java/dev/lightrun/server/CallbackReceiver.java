@@ -16,12 +16,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A local HTTP endpoint that records every callback it receives. A hanging one accepts the request and never answers
- * until {@link #close()}.
+ * until {@link #close()}; a scripted one answers its requests with the given statuses in turn (the last one repeats).
  */
-final class CallbackReceiver implements AutoCloseable {
-    /** One received request: method, path with query, headers (names lower-cased) and the raw body. */
-    record Received(String method, String pathAndQuery, Map<String, List<String>> headers, byte[] body) {
-        String header(String name) {
+public final class CallbackReceiver implements AutoCloseable {
+    /** One received request: method, path with query, headers (names lower-cased), the raw body and when it came. */
+    public record Received(String method, String pathAndQuery, Map<String, List<String>> headers, byte[] body,
+                           java.time.Instant receivedAt) {
+        public String header(String name) {
             List<String> values = headers.get(name.toLowerCase(java.util.Locale.ROOT));
             return values == null || values.isEmpty() ? null : values.getFirst();
         }
@@ -34,6 +35,10 @@ final class CallbackReceiver implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
 
     private CallbackReceiver(boolean hang) {
+        this(hang, new int[] {204});
+    }
+
+    private CallbackReceiver(boolean hang, int[] statuses) {
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         } catch (IOException e) {
@@ -45,7 +50,12 @@ final class CallbackReceiver implements AutoCloseable {
             Map<String, List<String>> headers = new java.util.TreeMap<>();
             exchange.getRequestHeaders()
                     .forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), List.copyOf(v)));
-            received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(), headers, body));
+            int status;
+            synchronized (received) {
+                received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(), headers,
+                        body, java.time.Instant.now()));
+                status = statuses[Math.min(received.size(), statuses.length) - 1];
+            }
             if (hang) {
                 try {
                     release.await();
@@ -53,31 +63,39 @@ final class CallbackReceiver implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
-            exchange.sendResponseHeaders(204, -1);
+            exchange.sendResponseHeaders(status, -1);
             exchange.close();
             answered.incrementAndGet();
         });
         server.start();
     }
 
-    static CallbackReceiver answering() {
+    public static CallbackReceiver answering() {
         return new CallbackReceiver(false);
     }
 
-    static CallbackReceiver hanging() {
+    /** Answers the first request with {@code statuses[0]}, the second with {@code statuses[1]}...; then the last. */
+    public static CallbackReceiver answering(int... statuses) {
+        if (statuses.length == 0) {
+            throw new IllegalArgumentException("at least one status");
+        }
+        return new CallbackReceiver(false, statuses.clone());
+    }
+
+    public static CallbackReceiver hanging() {
         return new CallbackReceiver(true);
     }
 
-    String url(String pathAndQuery) {
+    public String url(String pathAndQuery) {
         return "http://127.0.0.1:" + server.getAddress().getPort() + pathAndQuery;
     }
 
-    List<Received> received() {
+    public List<Received> received() {
         return List.copyOf(received);
     }
 
     /** How many requests have been answered so far (a hanging receiver answers none until closed). */
-    int answered() {
+    public int answered() {
         return answered.get();
     }
 

@@ -32,18 +32,18 @@ import static org.awaitility.Awaitility.await;
  * A light-run server started in-process on a free port with a real Docker runner, plus the small HTTP and JSON helpers
  * the end-to-end tests share. One per test class (or per test when a test needs special settings).
  */
-final class TestServer implements AutoCloseable {
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final String BUSYBOX = "light-run-test/busybox";
-    static final String PYNODE = "light-run-test/pynode";
+public final class TestServer implements AutoCloseable {
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final String BUSYBOX = "light-run-test/busybox";
+    public static final String PYNODE = "light-run-test/pynode";
 
     private static final HttpClient HTTP = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
-    final LightRunServer server;
-    final Path artifactsDir;
+    public final LightRunServer server;
+    public final Path artifactsDir;
     private final String token;
 
     private TestServer(LightRunServer server, Path artifactsDir, String token) {
@@ -53,17 +53,17 @@ final class TestServer implements AutoCloseable {
     }
 
     /** A server on port 0 with its artifacts in {@code artifactsDir} and the daemon from the environment. */
-    static TestServer start(Path artifactsDir) {
+    public static TestServer start(Path artifactsDir) {
         return start(artifactsDir, c -> c);
     }
 
-    static TestServer start(Path artifactsDir, UnaryOperator<ServerConfig> settings) {
+    public static TestServer start(Path artifactsDir, UnaryOperator<ServerConfig> settings) {
         ServerConfig config = settings.apply(testDefaults(artifactsDir));
         return new TestServer(LightRunServer.start(config, LightRunServer.runnerFor(config)), artifactsDir,
                 config.token());
     }
 
-    static TestServer start(Path artifactsDir, UnaryOperator<ServerConfig> settings, Runner runner) {
+    public static TestServer start(Path artifactsDir, UnaryOperator<ServerConfig> settings, Runner runner) {
         ServerConfig config = settings.apply(testDefaults(artifactsDir));
         return new TestServer(LightRunServer.start(config, runner), artifactsDir, config.token());
     }
@@ -73,7 +73,7 @@ final class TestServer implements AutoCloseable {
      * own); callback receivers on loopback allowed (the SSRF guard refuses them by default); enough slots that
      * concurrent tests are not queued unless a test asks for a small cap.
      */
-    static ServerConfig testDefaults(Path artifactsDir) {
+    public static ServerConfig testDefaults(Path artifactsDir) {
         ServerConfig defaults = ServerConfig.defaults();
         return defaults.withPort(0).withArtifactsDir(artifactsDir)
                 .withDataDir(artifactsDir.resolveSibling(artifactsDir.getFileName() + "-data"))
@@ -81,23 +81,23 @@ final class TestServer implements AutoCloseable {
                 .withPolicy(defaults.policy().withAdmission(16, 100));
     }
 
-    int port() {
+    public int port() {
         return server.port();
     }
 
-    URI uri(String path) {
+    public URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port() + path);
     }
 
     // ---- HTTP ----------------------------------------------------------------------------------------------------
 
     /** What a client sees: status, headers and the raw body. */
-    record Response(int status, HttpHeaders headers, byte[] body) {
-        String text() {
+    public record Response(int status, HttpHeaders headers, byte[] body) {
+        public String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
 
-        JsonNode json() {
+        public JsonNode json() {
             try {
                 return JSON.readTree(body);
             } catch (IOException e) {
@@ -105,7 +105,7 @@ final class TestServer implements AutoCloseable {
             }
         }
 
-        String header(String name) {
+        public String header(String name) {
             return headers.firstValue(name).orElse(null);
         }
 
@@ -115,7 +115,7 @@ final class TestServer implements AutoCloseable {
         }
     }
 
-    HttpRequest.Builder request(String path) {
+    public HttpRequest.Builder request(String path) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(120));
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
@@ -123,7 +123,7 @@ final class TestServer implements AutoCloseable {
         return builder;
     }
 
-    static Response send(HttpRequest request) {
+    public static Response send(HttpRequest request) {
         try {
             HttpResponse<byte[]> response = HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());
             return new Response(response.statusCode(), response.headers(), response.body());
@@ -135,49 +135,49 @@ final class TestServer implements AutoCloseable {
         }
     }
 
-    static HttpClient http() {
+    public static HttpClient http() {
         return HTTP;
     }
 
-    Response get(String path) {
+    public Response get(String path) {
         return send(request(path).GET().build());
     }
 
-    Response get(String path, String headerName, String headerValue) {
+    public Response get(String path, String headerName, String headerValue) {
         return send(request(path).header(headerName, headerValue).GET().build());
     }
 
-    Response delete(String path) {
+    public Response delete(String path) {
         return send(request(path).DELETE().build());
     }
 
-    Response post(String path) {
+    public Response post(String path) {
         return send(request(path).POST(HttpRequest.BodyPublishers.noBody()).build());
     }
 
-    Response postJson(String path, Object body) {
+    public Response postJson(String path, Object body) {
         return postRaw(path, toJson(body).getBytes(StandardCharsets.UTF_8));
     }
 
-    Response postRaw(String path, byte[] body) {
+    public Response postRaw(String path, byte[] body) {
         return send(request(path).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
     }
 
     /** POST /run and the response, whatever it is. */
-    Response submit(Object body) {
+    public Response submit(Object body) {
         return postJson("/run", body);
     }
 
     /** A sync run that must answer 200: its final state. */
-    JsonNode runSync(Object body) {
+    public JsonNode runSync(Object body) {
         Response response = submit(body);
         assertThat(response.status()).as("sync run answer %s", response).isEqualTo(200);
         return response.json();
     }
 
     /** A detached run that must answer 202: its id. */
-    String runDetached(ObjectNode body) {
+    public String runDetached(ObjectNode body) {
         Response response = submit(body.put("detached", true));
         assertThat(response.status()).as("detached answer %s", response).isEqualTo(202);
         JsonNode accepted = response.json();
@@ -185,8 +185,17 @@ final class TestServer implements AutoCloseable {
         return accepted.path("id").asText();
     }
 
+    /** A detached run that must answer 202 with status "queued" (every slot taken): its id. */
+    public String runQueued(ObjectNode body) {
+        Response response = submit(body.put("detached", true));
+        assertThat(response.status()).as("detached answer %s", response).isEqualTo(202);
+        JsonNode accepted = response.json();
+        assertThat(accepted.path("status").asText()).as("detached answer %s", response).isEqualTo("queued");
+        return accepted.path("id").asText();
+    }
+
     /** Polls GET /runs/{id} until the run has a terminal status; returns that state. */
-    JsonNode awaitFinished(String id, Duration atMost) {
+    public JsonNode awaitFinished(String id, Duration atMost) {
         JsonNode[] last = new JsonNode[1];
         await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> {
             Response response = get("/runs/" + id);
@@ -198,36 +207,36 @@ final class TestServer implements AutoCloseable {
         return last[0];
     }
 
-    JsonNode awaitFinished(String id) {
+    public JsonNode awaitFinished(String id) {
         return awaitFinished(id, Duration.ofSeconds(60));
     }
 
     /** Polls GET /runs/{id} until the run is visibly running (its container has been asked for). */
-    void awaitRunning(String id) {
+    public void awaitRunning(String id) {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> get("/runs/" + id).json().path("status").asText().equals("running"));
     }
 
     // ---- JSON ----------------------------------------------------------------------------------------------------
 
-    static ObjectNode object() {
+    public static ObjectNode object() {
         return JSON.createObjectNode();
     }
 
     /** {image, files: {marker.txt}, entrypoint}: the smallest valid request. */
-    static ObjectNode busybox(String entrypoint) {
+    public static ObjectNode busybox(String entrypoint) {
         ObjectNode body = object().put("image", BUSYBOX).put("entrypoint", entrypoint);
         body.putObject("files").put("marker.txt", "light-run test");
         return body;
     }
 
-    static ObjectNode pynode(String entrypoint) {
+    public static ObjectNode pynode(String entrypoint) {
         ObjectNode body = object().put("image", PYNODE).put("entrypoint", entrypoint);
         body.putObject("files");
         return body;
     }
 
-    static String toJson(Object body) {
+    public static String toJson(Object body) {
         if (body instanceof String s) {
             return s;
         }
@@ -238,13 +247,13 @@ final class TestServer implements AutoCloseable {
         }
     }
 
-    static List<String> texts(JsonNode array, String field) {
+    public static List<String> texts(JsonNode array, String field) {
         List<String> values = new ArrayList<>();
         array.forEach(node -> values.add(node.path(field).asText()));
         return values;
     }
 
-    static Map<String, JsonNode> byPath(JsonNode artifacts) {
+    public static Map<String, JsonNode> byPath(JsonNode artifacts) {
         Map<String, JsonNode> map = new LinkedHashMap<>();
         artifacts.forEach(a -> map.put(a.path("path").asText(), a));
         return map;
@@ -253,18 +262,18 @@ final class TestServer implements AutoCloseable {
     // ---- Docker --------------------------------------------------------------------------------------------------
 
     /** Ids of every container, running or not, labelled with this run id. */
-    static List<String> containersOf(String runId) {
+    public static List<String> containersOf(String runId) {
         return docker("ps", "-a", "-q", "--filter", "label=dev.lightrun.run-id=" + runId);
     }
 
     /** Asserts that the run left no container behind. */
-    static void assertNoContainersLeftFor(String runId) {
+    public static void assertNoContainersLeftFor(String runId) {
         assertThat(containersOf(runId)).as("containers left by run %s", runId).isEmpty();
         assertThat(docker("ps", "-a", "-q", "--filter", "name=^/lightrun-" + runId + "$"))
                 .as("container named lightrun-%s", runId).isEmpty();
     }
 
-    static List<String> docker(String... args) {
+    public static List<String> docker(String... args) {
         List<String> command = new ArrayList<>();
         command.add("docker");
         command.addAll(List.of(args));

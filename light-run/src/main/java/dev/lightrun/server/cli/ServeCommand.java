@@ -240,11 +240,12 @@ final class ServeCommand implements Callable<Integer> {
                 : runtimes.stream().map(String::trim).filter(r -> !r.isEmpty()).collect(java.util.stream.Collectors.toSet());
         java.util.List<String> images = allowedImages == null ? java.util.List.of()
                 : allowedImages.stream().map(String::trim).filter(i -> !i.isEmpty()).toList();
-        return new RunPolicy(defaults.defaultMemoryMiB(), maxMemory, defaults.defaultCpus(),
-                maxCpus == null ? defaults.maxCpus() : maxCpus, defaults.defaultPids(), maxPids,
+        return new RunPolicy(defaults.defaultMemoryMiB(), defaults.maxMemoryMiB(), defaults.defaultCpus(),
+                defaults.maxCpus(), defaults.defaultPids(), defaults.maxPids(),
                 runtime == null || runtime.isBlank() ? null : runtime.trim(), allowedRuntimes, images, allowBuild,
                 Duration.ofMillis(buildTimeoutMs), maxRunArtifactBytes,
-                maxConcurrent == null ? defaults.maxConcurrent() : maxConcurrent, maxQueue);
+                maxConcurrent == null ? defaults.maxConcurrent() : maxConcurrent, maxQueue)
+                .withMaxima(maxMemory, maxCpus == null ? defaults.maxCpus() : maxCpus, maxPids);
     }
 
     private static String portInUse(ServerConfig config) {

@@ -107,9 +107,11 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
                 defaultRuntimeValue, value, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
     }
 
+    /** New maxima; a default above its new maximum is lowered to it (a run that does not ask gets the most allowed). */
     public RunPolicy withMaxima(int memoryMiB, double cpus, int pids) {
-        return new RunPolicy(defaultMemoryMiB, memoryMiB, defaultCpus, cpus, defaultPids, pids, defaultRuntime,
-                runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
+        return new RunPolicy(Math.min(defaultMemoryMiB, memoryMiB), memoryMiB, Math.min(defaultCpus, cpus), cpus,
+                Math.min(defaultPids, pids), pids, defaultRuntime, runtimes, allowedImages, allowBuild, buildTimeout,
+                maxRunArtifactBytes, maxConcurrent, maxQueue);
     }
 
     public RunPolicy withAdmission(int concurrent, int queue) {

@@ -80,7 +80,9 @@ final class DockerExecution implements Execution {
     /** Set when picking up a container an earlier process started; null for a fresh run. */
     private final Existing existing;
 
-    /** A container found by label, with when it started and when its timeout expires. */
+    /**
+     * A container found by label, with when it started (null if it never started) and when its timeout expires.
+     */
     record Existing(String containerId, Instant startedAt, Instant deadline) {
     }
 
@@ -153,6 +155,12 @@ final class DockerExecution implements Execution {
                 startedAt = Instant.now();
             } else {
                 containerId = existing.containerId();
+                if (existing.startedAt() == null) {
+                    // The process that created it stopped before starting it (its files may be incomplete): waiting
+                    // on a never-started container answers exit code 0 at once, which would pass for a success.
+                    throw new RunnerException(ErrorCode.START_FAILED, "run " + runId() + " never started: the process"
+                            + " that was starting its container stopped first");
+                }
                 startedAt = existing.startedAt();
                 timeout = Duration.between(Instant.now(), existing.deadline());
             }

@@ -138,8 +138,9 @@ public final class DockerRunner implements Runner {
                 .logCapBytes(reattach.logCapBytes())
                 .build();
         Instant startedAt = parseInstant(container.getState().getStartedAt());
+        // startedAt stays null for a container that was created but never started: the execution fails it.
         DockerExecution execution = new DockerExecution(docker, spec, context, new DockerExecution.Existing(
-                container.getId(), startedAt == null ? Instant.now() : startedAt, reattach.deadline()));
+                container.getId(), startedAt, reattach.deadline()));
         log.info("run {} - re-attached to container {} ({})", reattach.runId(), container.getId().substring(0, 12),
                 container.getState().getStatus());
         launch(execution);
