@@ -28,14 +28,12 @@ final class ArtifactRoutes {
     }
 
     void list(Context ctx) {
-        String id = ctx.pathParam("id");
-        ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE, id);
+        String id = RunRoutes.runId(ctx);
         ctx.json(runs.get(id).artifacts());
     }
 
     void download(Context ctx) throws IOException {
-        String id = ctx.pathParam("id");
-        ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE, id);
+        String id = RunRoutes.runId(ctx);
         RunState state = runs.get(id);
         String path = ctx.pathParam("path");
         Path file = artifacts.resolve(id, path)

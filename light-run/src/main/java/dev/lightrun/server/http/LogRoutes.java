@@ -31,8 +31,7 @@ final class LogRoutes {
     }
 
     void get(Context ctx) throws IOException, InterruptedException {
-        String id = ctx.pathParam("id");
-        ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE, id);
+        String id = RunRoutes.runId(ctx);
         runs.get(id);
         String stream = ctx.queryParam("stream");
         if (stream != null && !stream.equals("stdout") && !stream.equals("stderr")) {

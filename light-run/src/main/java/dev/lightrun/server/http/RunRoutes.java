@@ -3,7 +3,6 @@ package dev.lightrun.server.http;
 import dev.lightrun.server.runs.RunRequest;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunIds;
-import dev.lightrun.server.runs.RunState;
 import dev.lightrun.server.runs.RunStatus;
 import io.javalin.http.Context;
 
@@ -123,8 +122,7 @@ final class RunRoutes {
 
     /** POST /runs/{id}/stop {signal?, grace? (ms, <= 300000)}: signal, then kill after the grace period. */
     void stop(Context ctx) {
-        String id = ctx.pathParam("id");
-        ctx.attribute(RUN_ID_ATTRIBUTE, id);
+        String id = runId(ctx);
         var body = JsonBodies.object(ctx.bodyAsBytes(), java.util.Set.of("signal", "grace"), true);
         String signal = JsonBodies.text(body, "signal");
         if (signal != null && !signal.matches("(SIG)?[A-Z0-9]{1,10}")) {
@@ -139,37 +137,34 @@ final class RunRoutes {
     }
 
     void pause(Context ctx) {
-        String id = ctx.pathParam("id");
-        ctx.attribute(RUN_ID_ATTRIBUTE, id);
-        runs.pause(id);
-        ctx.status(204);
+        noContent(ctx, runs::pause);
     }
 
     void resume(Context ctx) {
-        String id = ctx.pathParam("id");
-        ctx.attribute(RUN_ID_ATTRIBUTE, id);
-        runs.resume(id);
-        ctx.status(204);
-    }
-
-    void get(Context ctx) {
-        String id = ctx.pathParam("id");
-        ctx.attribute(RUN_ID_ATTRIBUTE, id);
-        RunState state = runs.get(id);
-        ctx.json(state);
+        noContent(ctx, runs::resume);
     }
 
     void cancel(Context ctx) {
-        String id = ctx.pathParam("id");
-        ctx.attribute(RUN_ID_ATTRIBUTE, id);
-        runs.cancel(id);
-        ctx.status(204);
+        noContent(ctx, runs::cancel);
     }
 
     void delete(Context ctx) {
+        noContent(ctx, runs::delete);
+    }
+
+    void get(Context ctx) {
+        ctx.json(runs.get(runId(ctx)));
+    }
+
+    /** The run id of the path, also noted for the request log line. */
+    static String runId(Context ctx) {
         String id = ctx.pathParam("id");
         ctx.attribute(RUN_ID_ATTRIBUTE, id);
-        runs.delete(id);
+        return id;
+    }
+
+    private static void noContent(Context ctx, java.util.function.Consumer<String> action) {
+        action.accept(runId(ctx));
         ctx.status(204);
     }
 }
