@@ -81,66 +81,103 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
     }
 
     public ServerConfig withPort(int value) {
-        return new ServerConfig(host, value, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.port = value);
     }
 
     public ServerConfig withToken(String value) {
-        return new ServerConfig(host, port, value, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.token = value);
     }
 
     public ServerConfig withArtifactsDir(Path value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, value, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.artifactsDir = value);
     }
 
     public ServerConfig withMaxArtifactsBytes(long value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, value, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.maxArtifactsBytes = value);
     }
 
     public ServerConfig withBodyLimitBytes(long value) {
-        return new ServerConfig(host, port, token, value, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.bodyLimitBytes = value);
     }
 
     public ServerConfig withAllowHostNetworks(boolean value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, value, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.allowHostNetworks = value);
     }
 
     public ServerConfig withDataDir(Path value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, value, shutdownGrace, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.dataDir = value);
     }
 
     public ServerConfig withShutdownGrace(Duration value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, value, maxLogBytes, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.shutdownGrace = value);
     }
 
     public ServerConfig withMaxLogBytes(long value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, value, sweepInterval, buildCacheMaxAge, policy);
+        return edit(copy -> copy.maxLogBytes = value);
     }
 
     public ServerConfig withSweepInterval(Duration value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, value,
-                buildCacheMaxAge, policy);
+        return edit(copy -> copy.sweepInterval = value);
     }
 
     public ServerConfig withPolicy(RunPolicy value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
-                buildCacheMaxAge, value);
+        return edit(copy -> copy.policy = value);
     }
 
     public ServerConfig withCallbacks(CallbackSettings value) {
-        return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                stateLogBytes, allowHostNetworks, value, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
-                buildCacheMaxAge, policy);
+        return edit(copy -> copy.callbacks = value);
+    }
+
+    /** A copy of this config with one change, validated again like any other. */
+    private ServerConfig edit(java.util.function.Consumer<Editable> change) {
+        Editable copy = new Editable(this);
+        change.accept(copy);
+        return copy.build();
+    }
+
+    /** The fields of a config, mutable for the moment of one edit. */
+    private static final class Editable {
+        private String host;
+        private int port;
+        private String token;
+        private long bodyLimitBytes;
+        private Path artifactsDir;
+        private long maxArtifactsBytes;
+        private Duration defaultTimeout;
+        private long stateLogBytes;
+        private boolean allowHostNetworks;
+        private CallbackSettings callbacks;
+        private Path dataDir;
+        private Duration shutdownGrace;
+        private long maxLogBytes;
+        private Duration sweepInterval;
+        private Duration buildCacheMaxAge;
+        private RunPolicy policy;
+
+        Editable(ServerConfig config) {
+            host = config.host;
+            port = config.port;
+            token = config.token;
+            bodyLimitBytes = config.bodyLimitBytes;
+            artifactsDir = config.artifactsDir;
+            maxArtifactsBytes = config.maxArtifactsBytes;
+            defaultTimeout = config.defaultTimeout;
+            stateLogBytes = config.stateLogBytes;
+            allowHostNetworks = config.allowHostNetworks;
+            callbacks = config.callbacks;
+            dataDir = config.dataDir;
+            shutdownGrace = config.shutdownGrace;
+            maxLogBytes = config.maxLogBytes;
+            sweepInterval = config.sweepInterval;
+            buildCacheMaxAge = config.buildCacheMaxAge;
+            policy = config.policy;
+        }
+
+        ServerConfig build() {
+            return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
+                    stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
+                    buildCacheMaxAge, policy);
+        }
     }
 
     @Override
@@ -148,8 +185,8 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return "ServerConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : "<masked>")
                 + ", bodyLimitBytes=" + bodyLimitBytes + ", artifactsDir=" + artifactsDir + ", maxArtifactsBytes="
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
-                + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir + ", shutdownGrace="
-                + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
+                + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
+                + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
                 + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + "]";
     }
 }
