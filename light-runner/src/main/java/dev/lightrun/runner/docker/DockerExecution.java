@@ -447,6 +447,10 @@ final class DockerExecution implements Execution {
             }
         }
         Duration duration = startedAt == null ? Duration.ZERO : Duration.between(startedAt, finishedAt);
+        if (duration.isNegative()) {
+            // A re-attached short run: the engine may stamp its start a hair after its finish.
+            duration = Duration.ZERO;
+        }
         return new RunResult(runId(), status, exitCode, ended == Outcome.TIMED_OUT, oomKilled, startedAt, finishedAt,
                 duration, stdout.text(), stderr.text(), stdout.truncated(), stderr.truncated(), extracted.entries,
                 extracted.missing, extracted.skipped, error, timings);
