@@ -105,7 +105,13 @@ public final class RunService {
             }
             default -> {
                 RunState running = RunState.running(id, request.image(), request.isDetached(), now);
-                store.create(running, plan, null);
+                try {
+                    store.create(running, plan, null);
+                } catch (RuntimeException e) {
+                    // Not recorded, so not accepted: give the slot back (to a queued run, if one waits).
+                    startWaiting(admission.release(id));
+                    throw e;
+                }
                 finishing.put(id, finished);
                 log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 launch(running, request);
