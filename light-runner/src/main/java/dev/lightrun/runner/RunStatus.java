@@ -9,9 +9,5 @@ public enum RunStatus {
     /** Cancelled or stopped by request. */
     CANCELLED,
     /** Killed because it ran past its timeout. */
-    TIMED_OUT;
-
-    public boolean isSuccess() {
-        return this == SUCCEEDED;
-    }
+    TIMED_OUT
 }

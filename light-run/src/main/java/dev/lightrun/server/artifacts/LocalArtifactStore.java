@@ -51,10 +51,6 @@ public final class LocalArtifactStore implements ArtifactStore {
         }
     }
 
-    public Path root() {
-        return root;
-    }
-
     @Override
     public Path folderOf(String runId) {
         if (!RunIds.looksValid(runId)) {

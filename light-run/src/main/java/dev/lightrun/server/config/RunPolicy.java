@@ -93,34 +93,88 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
     }
 
     public RunPolicy withAllowedImages(List<String> value) {
-        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
-                runtimes, value, allowBuild, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
+        return edit(copy -> copy.allowedImages = value);
     }
 
     public RunPolicy withAllowBuild(boolean value) {
-        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
-                runtimes, allowedImages, value, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
+        return edit(copy -> copy.allowBuild = value);
     }
 
     public RunPolicy withRuntimes(Set<String> value, String defaultRuntimeValue) {
-        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids,
-                defaultRuntimeValue, value, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes, maxConcurrent, maxQueue);
+        return edit(copy -> {
+            copy.runtimes = value;
+            copy.defaultRuntime = defaultRuntimeValue;
+        });
     }
 
     /** New maxima; a default above its new maximum is lowered to it (a run that does not ask gets the most allowed). */
     public RunPolicy withMaxima(int memoryMiB, double cpus, int pids) {
-        return new RunPolicy(Math.min(defaultMemoryMiB, memoryMiB), memoryMiB, Math.min(defaultCpus, cpus), cpus,
-                Math.min(defaultPids, pids), pids, defaultRuntime, runtimes, allowedImages, allowBuild, buildTimeout,
-                maxRunArtifactBytes, maxConcurrent, maxQueue);
+        return edit(copy -> {
+            copy.maxMemoryMiB = memoryMiB;
+            copy.defaultMemoryMiB = Math.min(defaultMemoryMiB, memoryMiB);
+            copy.maxCpus = cpus;
+            copy.defaultCpus = Math.min(defaultCpus, cpus);
+            copy.maxPids = pids;
+            copy.defaultPids = Math.min(defaultPids, pids);
+        });
     }
 
     public RunPolicy withAdmission(int concurrent, int queue) {
-        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
-                runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes, concurrent, queue);
+        return edit(copy -> {
+            copy.maxConcurrent = concurrent;
+            copy.maxQueue = queue;
+        });
     }
 
     public RunPolicy withMaxRunArtifactBytes(long value) {
-        return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids, defaultRuntime,
-                runtimes, allowedImages, allowBuild, buildTimeout, value, maxConcurrent, maxQueue);
+        return edit(copy -> copy.maxRunArtifactBytes = value);
+    }
+
+    /** A copy of this policy with one change, validated again like any other. */
+    private RunPolicy edit(java.util.function.Consumer<Editable> change) {
+        Editable copy = new Editable(this);
+        change.accept(copy);
+        return copy.build();
+    }
+
+    /** The fields of a policy, mutable for the moment of one edit. */
+    private static final class Editable {
+        private int defaultMemoryMiB;
+        private int maxMemoryMiB;
+        private double defaultCpus;
+        private double maxCpus;
+        private int defaultPids;
+        private int maxPids;
+        private String defaultRuntime;
+        private Set<String> runtimes;
+        private List<String> allowedImages;
+        private boolean allowBuild;
+        private Duration buildTimeout;
+        private long maxRunArtifactBytes;
+        private int maxConcurrent;
+        private int maxQueue;
+
+        Editable(RunPolicy policy) {
+            defaultMemoryMiB = policy.defaultMemoryMiB;
+            maxMemoryMiB = policy.maxMemoryMiB;
+            defaultCpus = policy.defaultCpus;
+            maxCpus = policy.maxCpus;
+            defaultPids = policy.defaultPids;
+            maxPids = policy.maxPids;
+            defaultRuntime = policy.defaultRuntime;
+            runtimes = policy.runtimes;
+            allowedImages = policy.allowedImages;
+            allowBuild = policy.allowBuild;
+            buildTimeout = policy.buildTimeout;
+            maxRunArtifactBytes = policy.maxRunArtifactBytes;
+            maxConcurrent = policy.maxConcurrent;
+            maxQueue = policy.maxQueue;
+        }
+
+        RunPolicy build() {
+            return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids,
+                    defaultRuntime, runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes,
+                    maxConcurrent, maxQueue);
+        }
     }
 }

@@ -108,18 +108,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return edit(copy -> copy.dataDir = value);
     }
 
-    public ServerConfig withShutdownGrace(Duration value) {
-        return edit(copy -> copy.shutdownGrace = value);
-    }
-
-    public ServerConfig withMaxLogBytes(long value) {
-        return edit(copy -> copy.maxLogBytes = value);
-    }
-
-    public ServerConfig withSweepInterval(Duration value) {
-        return edit(copy -> copy.sweepInterval = value);
-    }
-
     public ServerConfig withPolicy(RunPolicy value) {
         return edit(copy -> copy.policy = value);
     }

@@ -188,11 +188,6 @@ public final class HttpApi {
             log.error("{} {} - failed", ctx.method().name(), ctx.path(), e);
             render(ctx, 500, "internal_error", "the server failed to handle this request; see its log", List.of());
         });
-        app.routes.error(404, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty()) {
-                render(ctx, 404, "not_found", "no route " + ctx.method().name() + " " + ctx.path(), List.of());
-            }
-        });
         app.routes.error(405, ctx -> render(ctx, 405, "method_not_allowed",
                 ctx.method().name() + " is not allowed on " + ctx.path(), List.of()));
     }

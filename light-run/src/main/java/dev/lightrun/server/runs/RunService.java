@@ -436,9 +436,4 @@ public final class RunService {
     public EngineInfo engine() {
         return runner.info();
     }
-
-    /** The runner, for the networks routes. */
-    public Runner runner() {
-        return runner;
-    }
 }

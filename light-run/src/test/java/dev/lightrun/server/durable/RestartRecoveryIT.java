@@ -1,6 +1,8 @@
 package dev.lightrun.server.durable;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lightrun.server.CallbackReceiver;
+import dev.lightrun.server.callbacks.CallbackSender;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -50,10 +52,10 @@ class RestartRecoveryIT {
     @Test
     void killNineMidRunThenRestartFinishesSyncAndDetachedRunsTruthfully() {
         ServerProcess.Setup setup = ServerProcess.Setup.in(root);
-        try (CallbackReceiver receiver = new CallbackReceiver()) {
+        try (CallbackReceiver receiver = CallbackReceiver.answering()) {
             ServerProcess first = start(setup);
             String detached = first.api().submitDetached(script(GATED, "extract", List.of("/app/o"),
-                    "callbackUrl", receiver.url(), "callbackSecret", SECRET, "timeout", 120_000));
+                    "callbackUrl", receiver.url("/hook"), "callbackSecret", SECRET, "timeout", 120_000));
             CompletableFuture<HttpResponse<String>> syncClient = first.api().postAsync("/run",
                     script("sleep 3; echo done", "timeout", 60_000), Duration.ofSeconds(60));
             String sync = await("the sync run is listed").atMost(Duration.ofSeconds(20))
@@ -85,7 +87,7 @@ class RestartRecoveryIT {
             // Still running: re-attached, and it survived the start-up sweep.
             assertThat(second.api().status(detached)).isEqualTo("running");
             assertThat(DockerCli.isRunning(DockerCli.containerOf(detached))).isTrue();
-            assertThat(receiver.deliveries()).isEmpty();
+            assertThat(receiver.received()).isEmpty();
             openGate(detached);
             JsonNode detachedState = second.api().awaitFinished(detached, Duration.ofSeconds(30));
             assertThat(detachedState.path("status").asText()).isEqualTo("succeeded");
@@ -97,14 +99,15 @@ class RestartRecoveryIT {
             assertThat(artifact.statusCode()).isEqualTo(200);
             assertThat(artifact.body()).isEqualTo("r\n");
 
-            await("the callback").atMost(Duration.ofSeconds(15)).until(() -> !receiver.deliveries().isEmpty());
+            await("the callback").atMost(Duration.ofSeconds(15)).until(() -> !receiver.received().isEmpty());
             await("no second delivery").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
-                    .until(() -> receiver.deliveries().size() == 1);
-            CallbackReceiver.Delivery delivery = receiver.deliveries().getFirst();
-            JsonNode delivered = Api.JSON.readTree(delivery.body());
+                    .until(() -> receiver.received().size() == 1);
+            CallbackReceiver.Received delivery = receiver.received().getFirst();
+            JsonNode delivered = Api.JSON.readTree(new String(delivery.body(), java.nio.charset.StandardCharsets.UTF_8));
             assertThat(delivered.path("id").asText()).isEqualTo(detached);
             assertThat(delivered.path("status").asText()).isEqualTo("succeeded");
-            assertThat(delivery.signature()).isEqualTo(CallbackReceiver.signature(SECRET, delivery.body()));
+            assertThat(delivery.header(CallbackSender.SIGNATURE_HEADER))
+                    .isEqualTo("sha256=" + CallbackSender.hmacSha256Hex(SECRET, delivery.body()));
 
             List<String> left = new ArrayList<>(DockerCli.containersOfRun(detached));
             left.addAll(DockerCli.containersOfRun(sync));
@@ -114,7 +117,7 @@ class RestartRecoveryIT {
                     .filter(s -> s.path("status").asText().equals("succeeded")).count();
             System.out.printf("[kill -9 recovery] runs started: 2 (1 sync, 1 detached); recovered: %d succeeded"
                             + " (sync finished from its exit code, detached re-attached live); callbacks delivered: %d;"
-                            + " containers left: %d%n", recovered, receiver.deliveries().size(), left.size());
+                            + " containers left: %d%n", recovered, receiver.received().size(), left.size());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new AssertionError(e);
         }
@@ -123,9 +126,9 @@ class RestartRecoveryIT {
     @Test
     void runWhoseContainerWasRemovedWhileTheServerWasDownEndsLost() {
         ServerProcess.Setup setup = ServerProcess.Setup.in(root);
-        try (CallbackReceiver receiver = new CallbackReceiver()) {
+        try (CallbackReceiver receiver = CallbackReceiver.answering()) {
             ServerProcess first = start(setup);
-            String id = first.api().submitDetached(script(GATED, "callbackUrl", receiver.url(), "timeout", 120_000));
+            String id = first.api().submitDetached(script(GATED, "callbackUrl", receiver.url("/hook"), "timeout", 120_000));
             await("container running").atMost(Duration.ofSeconds(30))
                     .until(() -> DockerCli.isRunning(DockerCli.containerOf(id)));
             first.kill9();
@@ -140,11 +143,18 @@ class RestartRecoveryIT {
             assertThat(state.path("finishedAt").isNull()).isFalse();
             assertThat(second.api().runningIds()).doesNotContain(id);
             await("the callback tells the loss").atMost(Duration.ofSeconds(15))
-                    .until(() -> !receiver.deliveriesFor(id).isEmpty());
+                    .until(() -> !deliveriesFor(receiver, id).isEmpty());
             await("no second delivery").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4))
-                    .until(() -> receiver.deliveriesFor(id).size() == 1);
-            assertThat(receiver.deliveriesFor(id).getFirst().body()).contains("\"errorCode\":\"LOST\"");
+                    .until(() -> deliveriesFor(receiver, id).size() == 1);
+            assertThat(new String(deliveriesFor(receiver, id).getFirst().body(), java.nio.charset.StandardCharsets.UTF_8)).contains("\"errorCode\":\"LOST\"");
             assertThat(DockerCli.containersOfRun(id)).isEmpty();
         }
+    }
+
+    /** Deliveries whose body is the final state of this run. */
+    private static List<CallbackReceiver.Received> deliveriesFor(CallbackReceiver receiver, String runId) {
+        return receiver.received().stream()
+                .filter(d -> new String(d.body(), java.nio.charset.StandardCharsets.UTF_8).contains("\"id\":\"" + runId + "\""))
+                .toList();
     }
 }
