@@ -63,10 +63,14 @@ public final class LightRunServer implements AutoCloseable {
 
     /**
      * The Docker runner of a server: DOCKER_HOST from the environment, and an instance name kept in the data folder,
-     * so that this server's maintenance only ever reaps containers this server (before or after a restart) created.
+     * so that this server's maintenance only ever reaps containers this server (before or after a restart) created;
+     * bind-mounted run files live in the data folder too ({@code run-files/}, owner-only).
      */
     public static DockerRunner runnerFor(ServerConfig config) {
-        return DockerRunner.builder().instance(instanceId(config.dataDir())).build();
+        return DockerRunner.builder().instance(instanceId(config.dataDir()))
+                .filesMode(dev.lightrun.runner.docker.FilesMode.valueOf(config.filesMode().toUpperCase(java.util.Locale.ROOT)))
+                .filesRoot(config.dataDir().resolve("run-files"))
+                .build();
     }
 
     private static String instanceId(java.nio.file.Path dataDir) {

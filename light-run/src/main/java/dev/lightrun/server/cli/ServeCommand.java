@@ -106,6 +106,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Runtime of every run that names none, e.g. runsc to put all runs under gVisor (env LIGHT_RUN_RUNTIME).")
     String runtime;
 
+    @Option(names = "--files-mode", defaultValue = "${env:LIGHT_RUN_FILES_MODE:-auto}",
+            description = "How runs get their files: auto (a bind mount when the daemon is local and shares our"
+                    + " filesystem and we run as root, else the archive API), archive or bind (env LIGHT_RUN_FILES_MODE,"
+                    + " default ${DEFAULT-VALUE}).")
+    String filesMode;
+
     @Option(names = "--allowed-images", defaultValue = "${env:LIGHT_RUN_ALLOWED_IMAGES:-}", split = ",",
             description = "Image globs runs may use, comma-separated, e.g. 'python:3.*,local/*' (env LIGHT_RUN_ALLOWED_IMAGES; default: any).")
     java.util.List<String> allowedImages;
@@ -228,7 +234,7 @@ final class ServeCommand implements Callable<Integer> {
                 new CallbackSettings(defaults.callbacks().timeout(), callbackMaxAttempts,
                         Duration.ofMillis(callbackBackoffMs), callbackAllow == null ? java.util.List.of()
                         : callbackAllow.stream().map(String::trim).filter(a -> !a.isEmpty()).toList()), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes,
-                Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs), policy());
+                Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs), policy(), filesMode);
     }
 
     private RunPolicy policy() {

@@ -24,12 +24,13 @@ import java.util.Objects;
  * @param sweepInterval      how often the maintenance sweep runs (default 5 min; zero: only at start-up)
  * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
  * @param policy             what runs may ask for: resources, runtimes, images, builds, artifact sizes
+ * @param filesMode          how runs get their files: auto (bind mount where safe), archive or bind (default auto)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
-                           Duration buildCacheMaxAge, RunPolicy policy) {
+                           Duration buildCacheMaxAge, RunPolicy policy, String filesMode) {
     public static final int DEFAULT_PORT = 3000;
     public static final long DEFAULT_BODY_LIMIT = 10L * 1024 * 1024;
     public static final long DEFAULT_MAX_ARTIFACTS_BYTES = 20L * 1024 * 1024 * 1024;
@@ -59,6 +60,10 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         Objects.requireNonNull(sweepInterval, "sweepInterval was not specified");
         Objects.requireNonNull(buildCacheMaxAge, "buildCacheMaxAge was not specified");
         Objects.requireNonNull(policy, "policy was not specified");
+        filesMode = filesMode == null ? "auto" : filesMode.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!java.util.Set.of("auto", "archive", "bind").contains(filesMode)) {
+            throw new ConfigException("files-mode must be auto, archive or bind, was " + filesMode);
+        }
         if (maxLogBytes < 4096) {
             throw new ConfigException("max-log-bytes must be at least 4096, was " + maxLogBytes);
         }
@@ -69,7 +74,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
                 DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, CallbackSettings.defaults(),
                 defaultDataDir(), Duration.ofSeconds(30), DEFAULT_MAX_LOG_BYTES, Duration.ofMinutes(5),
-                Duration.ofDays(7), RunPolicy.defaults());
+                Duration.ofDays(7), RunPolicy.defaults(), "auto");
     }
 
     public static Path defaultDataDir() {
@@ -112,6 +117,10 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return edit(copy -> copy.policy = value);
     }
 
+    public ServerConfig withFilesMode(String value) {
+        return edit(copy -> copy.filesMode = value);
+    }
+
     public ServerConfig withCallbacks(CallbackSettings value) {
         return edit(copy -> copy.callbacks = value);
     }
@@ -141,6 +150,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private Duration sweepInterval;
         private Duration buildCacheMaxAge;
         private RunPolicy policy;
+        private String filesMode;
 
         Editable(ServerConfig config) {
             host = config.host;
@@ -159,12 +169,13 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             sweepInterval = config.sweepInterval;
             buildCacheMaxAge = config.buildCacheMaxAge;
             policy = config.policy;
+            filesMode = config.filesMode;
         }
 
         ServerConfig build() {
             return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
                     stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
-                    buildCacheMaxAge, policy);
+                    buildCacheMaxAge, policy, filesMode);
         }
     }
 
@@ -175,6 +186,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + "]";
     }
 }

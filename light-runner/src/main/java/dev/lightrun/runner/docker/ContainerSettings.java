@@ -14,6 +14,7 @@ import dev.lightrun.runner.Limits;
 import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.RunnerException;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +32,12 @@ final class ContainerSettings {
         return "lightrun-" + runId;
     }
 
+    /**
+     * @param hostFiles the run's files folder to bind-mount at the workdir ({@link FilesMode#BIND}), or null when its
+     *                  files are uploaded after create
+     */
     static CreateContainerCmd createCommand(DockerClient docker, RunSpec spec, String image, String primaryNetwork,
-                                            String instance) {
+                                            String instance, Path hostFiles) {
         Map<String, String> labels = Labels.of(spec.labels(), Labels.KIND_RUN, spec.runId());
         labels.put(Labels.INSTANCE, instance);
         CreateContainerCmd cmd = docker.createContainerCmd(image)
@@ -44,7 +49,7 @@ final class ContainerSettings {
                 .withAttachStdout(false)
                 .withAttachStderr(false)
                 .withTty(false)
-                .withHostConfig(hostConfig(spec, primaryNetwork));
+                .withHostConfig(hostConfig(spec, primaryNetwork, hostFiles));
         List<String> command = command(spec);
         if (command != null) {
             cmd.withEntrypoint(command);
@@ -72,7 +77,7 @@ final class ContainerSettings {
                 spec.entrypoint(), stdinPath);
     }
 
-    private static HostConfig hostConfig(RunSpec spec, String primaryNetwork) {
+    private static HostConfig hostConfig(RunSpec spec, String primaryNetwork, Path hostFiles) {
         Limits limits = spec.limits();
         HostConfig host = HostConfig.newHostConfig()
                 .withMemory(limits.memoryBytes())
@@ -91,16 +96,24 @@ final class ContainerSettings {
         if (spec.runtime() != null) {
             host.withRuntime(spec.runtime());
         }
+        List<Mount> mounts = new ArrayList<>();
+        if (hostFiles != null) {
+            // The run's own folder, already holding its files: it is the workdir (with a read-only root too).
+            mounts.add(new Mount().withType(MountType.BIND).withSource(hostFiles.toString()).withTarget(spec.workdir()));
+        }
         if (limits.readOnlyRootfs()) {
-            // The root stays read-only; the workdir is a labelled anonymous volume (removed with the container) so
-            // the uploaded files and the workload's output have a place, and /tmp is a small tmpfs.
-            List<Mount> mounts = new ArrayList<>();
-            mounts.add(new Mount().withType(MountType.VOLUME).withTarget(spec.workdir())
-                    .withVolumeOptions(new VolumeOptions().withLabels(Labels.of(Map.of(), Labels.KIND_RUN, spec.runId()))));
+            // The root stays read-only; unless bind-mounted, the workdir is a labelled anonymous volume (removed with
+            // the container) so the uploaded files and the workload's output have a place, and /tmp is a small tmpfs.
+            if (hostFiles == null) {
+                mounts.add(new Mount().withType(MountType.VOLUME).withTarget(spec.workdir())
+                        .withVolumeOptions(new VolumeOptions().withLabels(Labels.of(Map.of(), Labels.KIND_RUN, spec.runId()))));
+            }
             if (!spec.workdir().equals("/tmp")) {
                 mounts.add(new Mount().withType(MountType.TMPFS).withTarget("/tmp")
                         .withTmpfsOptions(new TmpfsOptions().withSizeBytes(TMP_BYTES).withMode(01777)));
             }
+        }
+        if (!mounts.isEmpty()) {
             host.withMounts(mounts);
         }
         return host;

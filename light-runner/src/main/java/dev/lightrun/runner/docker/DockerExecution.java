@@ -139,10 +139,15 @@ final class DockerExecution implements Execution {
                 if (!claimable()) {
                     return;
                 }
-                containerId = timed("create", () -> create(image));
+                FilesPlan files = planFiles(image);
+                Path hostFiles = files.bind() ? timed("files", () -> context.bindFiles().prepare(spec)) : null;
+                containerId = timed("create", () -> create(image, hostFiles));
                 // Attach on its own connection while the files upload: its round trip overlaps the upload's.
                 LogFollower attaching = beginAttach();
-                if (FilesTar.needed(spec)) {
+                if (files.learnFrom() != null) {
+                    context.workdirs().learn(containerId, files.learnFrom(), spec.workdir());
+                }
+                if (hostFiles == null && FilesTar.needed(spec)) {
                     timed("upload", this::upload);
                 }
                 connectExtraNetworks();
@@ -221,6 +226,7 @@ final class DockerExecution implements Execution {
                 log.info("run {} - left running for the next process to pick up", runId());
             } else {
                 remove();
+                context.bindFiles().delete(runId());
                 Instant finishedAt = exitedAt != null ? exitedAt : Instant.now();
                 if (error == null && extracted.error != null) {
                     error = extracted.error;
@@ -252,22 +258,49 @@ final class DockerExecution implements Execution {
         return outcome.get() == Outcome.NONE;
     }
 
-    private String create(String image) {
+    /**
+     * How this run's files go in: bind-mounted when the runner may, the run suits it and its image is known to leave
+     * the workdir free; otherwise uploaded, and, when the image has not been looked at yet, looked at once (by image
+     * id) so that its next runs can be bind-mounted.
+     */
+    private FilesPlan planFiles(String image) {
+        if (!context.bindFiles().suits(spec)) {
+            return FilesPlan.UPLOAD;
+        }
+        String imageId = context.workdirs().imageId(image);
+        if (imageId == null) {
+            return FilesPlan.UPLOAD; // not pulled yet: its first run uploads
+        }
+        Boolean free = context.workdirs().isFree(imageId, spec.workdir());
+        if (free == null) {
+            return new FilesPlan(false, imageId);
+        }
+        return free ? FilesPlan.BIND : FilesPlan.UPLOAD;
+    }
+
+    /** {@code bind}: files by bind mount; {@code learnFrom}: the image id whose workdir to look at after create. */
+    private record FilesPlan(boolean bind, String learnFrom) {
+        static final FilesPlan UPLOAD = new FilesPlan(false, null);
+        static final FilesPlan BIND = new FilesPlan(true, null);
+    }
+
+    private String create(String image, Path hostFiles) {
         String network = primaryNetwork();
         try {
-            return ContainerSettings.createCommand(docker, spec, image, network, context.instance()).exec().getId();
+            return ContainerSettings.createCommand(docker, spec, image, network, context.instance(), hostFiles).exec().getId();
         } catch (NotFoundException e) {
             String message = DockerErrors.daemonMessage(e);
             if (message.contains("network")) {
                 if (spec.network() == NetworkChoice.isolated()) {
                     // Our default network was removed behind our back: create it again, once.
                     context.networks().defaultMissing();
-                    return ContainerSettings.createCommand(docker, spec, image, primaryNetwork(), context.instance()).exec().getId();
+                    return ContainerSettings.createCommand(docker, spec, image, primaryNetwork(), context.instance(), hostFiles)
+                            .exec().getId();
                 }
                 throw new RunnerException(ErrorCode.START_FAILED, "network " + network + " does not exist; create it first", e);
             }
             context.images().pull(image);
-            return ContainerSettings.createCommand(docker, spec, image, network, context.instance()).exec().getId();
+            return ContainerSettings.createCommand(docker, spec, image, network, context.instance(), hostFiles).exec().getId();
         } catch (ConflictException e) {
             throw new RunnerException(ErrorCode.START_FAILED, "a container for run " + runId() + " already exists", e);
         } catch (RuntimeException e) {

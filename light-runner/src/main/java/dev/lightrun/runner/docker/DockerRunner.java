@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -49,7 +50,8 @@ public final class DockerRunner implements Runner {
     private static final Logger log = LoggerFactory.getLogger(DockerRunner.class);
 
     /** What an execution needs from the runner that started it. */
-    record Context(ImageResolver images, NetworkManager networks, ScheduledExecutorService scheduler, String instance) {
+    record Context(ImageResolver images, NetworkManager networks, ScheduledExecutorService scheduler, String instance,
+                   BindFiles bindFiles, ImageWorkdirs workdirs) {
     }
 
     private final DockerClient docker;
@@ -73,7 +75,19 @@ public final class DockerRunner implements Runner {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("light-runner-timers").daemon(true).factory());
         this.context = new Context(new ImageResolver(docker, builder.pullMissingImages, builder.pullTimeout),
-                new NetworkManager(docker, builder.defaultNetwork), scheduler, builder.instance);
+                new NetworkManager(docker, builder.defaultNetwork), scheduler, builder.instance,
+                BindFiles.decide(builder.filesMode, clientConfig.getDockerHost(), builder.filesRoot != null
+                        ? builder.filesRoot : defaultFilesRoot(builder.instance)),
+                new ImageWorkdirs(docker));
+    }
+
+    private static Path defaultFilesRoot(String instance) {
+        return Path.of(System.getProperty("java.io.tmpdir"), "light-runner-files-" + instance);
+    }
+
+    /** Whether runs of this runner get their files by bind mount (see {@link FilesMode}). */
+    public boolean bindsFiles() {
+        return context.bindFiles().enabled();
     }
 
     /** A runner for the daemon named by the environment (DOCKER_HOST, else the local socket). */
@@ -216,7 +230,8 @@ public final class DockerRunner implements Runner {
 
     @Override
     public ReapReport reapOrphans(Duration olderThan, Duration unusedImagesFor) {
-        return new Reaper(docker, context.networks().defaultNetwork(), context.images(), context.instance())
+        return new Reaper(docker, context.networks().defaultNetwork(), context.images(), context.instance(),
+                context.bindFiles())
                 .reap(olderThan, unusedImagesFor, liveRunIds());
     }
 
@@ -256,6 +271,8 @@ public final class DockerRunner implements Runner {
         private Duration pullTimeout = Duration.ofMinutes(5);
         private String defaultNetwork = "light-run-isolated";
         private String instance = "default";
+        private FilesMode filesMode = FilesMode.AUTO;
+        private Path filesRoot;
 
         private Builder() {
         }
@@ -308,6 +325,21 @@ public final class DockerRunner implements Runner {
         /** Name of the isolated bridge network runs join by default (default {@code light-run-isolated}). */
         public Builder defaultNetwork(String value) {
             this.defaultNetwork = Objects.requireNonNull(value, "defaultNetwork");
+            return this;
+        }
+
+        /** How runs get their files (default {@link FilesMode#AUTO}: bind mount where that is known to be safe). */
+        public Builder filesMode(FilesMode value) {
+            this.filesMode = Objects.requireNonNull(value, "filesMode");
+            return this;
+        }
+
+        /**
+         * Host folder holding each run's bind-mounted files folder (default {@code <tmpdir>/light-runner-files-<instance>});
+         * made owner-only (0700). Only used when files are bind-mounted.
+         */
+        public Builder filesRoot(Path value) {
+            this.filesRoot = Objects.requireNonNull(value, "filesRoot");
             return this;
         }
 

@@ -89,7 +89,7 @@ final class FilesTar {
     private static void putFolder(TarArchiveOutputStream tar, String name, Ownership owner) throws IOException {
         TarArchiveEntry entry = new TarArchiveEntry(name);
         entry.setMode(TarArchiveEntry.DEFAULT_DIR_MODE & ~0777 | owner.folderMode());
-        owner.apply(entry);
+        own(entry, owner);
         tar.putArchiveEntry(entry);
         tar.closeArchiveEntry();
     }
@@ -99,45 +99,14 @@ final class FilesTar {
         TarArchiveEntry entry = new TarArchiveEntry(name);
         entry.setSize(content.length);
         entry.setMode(TarArchiveEntry.DEFAULT_FILE_MODE & ~0777 | mode);
-        owner.apply(entry);
+        own(entry, owner);
         tar.putArchiveEntry(entry);
         tar.write(content);
         tar.closeArchiveEntry();
     }
 
-    /**
-     * Who owns the uploaded files. A numeric {@code uid[:gid]} user gets them as its own; a named user (whose uid only
-     * the image knows) gets world-writable folders instead, so the workload can still write into its workdir.
-     */
-    private record Ownership(long uid, long gid, boolean openModes) {
-        static Ownership of(String user) {
-            if (user == null) {
-                return new Ownership(0, 0, false);
-            }
-            String[] parts = user.split(":", 2);
-            if (parts[0].matches("\\d+") && (parts.length == 1 || parts[1].matches("\\d+"))) {
-                long uid = Long.parseLong(parts[0]);
-                return new Ownership(uid, parts.length == 2 ? Long.parseLong(parts[1]) : uid, false);
-            }
-            return new Ownership(0, 0, true);
-        }
-
-        int folderMode() {
-            return openModes ? 0777 : 0755;
-        }
-
-        int fileMode() {
-            return openModes ? 0666 : 0644;
-        }
-
-        /** Private to its owner, unless the owner is root for a named user, who must still be able to read it. */
-        int stdinMode() {
-            return openModes ? 0644 : 0600;
-        }
-
-        void apply(TarArchiveEntry entry) {
-            entry.setUserId(uid);
-            entry.setGroupId(gid);
-        }
+    private static void own(TarArchiveEntry entry, Ownership owner) {
+        entry.setUserId(owner.uid());
+        entry.setGroupId(owner.gid());
     }
 }

@@ -25,8 +25,10 @@ final class Reaper {
     private final String defaultNetwork;
     private final ImageResolver images;
     private final String instance;
+    private final BindFiles bindFiles;
 
-    Reaper(DockerClient docker, String defaultNetwork, ImageResolver images, String instance) {
+    Reaper(DockerClient docker, String defaultNetwork, ImageResolver images, String instance, BindFiles bindFiles) {
+        this.bindFiles = bindFiles;
         this.docker = docker;
         this.defaultNetwork = defaultNetwork;
         this.images = images;
@@ -37,6 +39,7 @@ final class Reaper {
         Instant cutoff = Instant.now().minus(olderThan);
         try {
             List<String> containers = reapContainers(cutoff, liveRunIds);
+            reapFileFolders(cutoff, liveRunIds);
             List<String> networks = reapNetworks(cutoff);
             List<String> images = reapImages(Instant.now().minus(unusedImagesFor));
             ReapReport report = new ReapReport(containers, networks, images);
@@ -68,6 +71,27 @@ final class Reaper {
             }
         }
         return removed;
+    }
+
+    /**
+     * Files folders of runs that have neither a live execution nor a container any more (a crash between create and
+     * clean-up). A run whose container is still there keeps its folder: a restart may re-attach it.
+     */
+    private void reapFileFolders(Instant cutoff, Set<String> liveRunIds) {
+        if (!bindFiles.enabled()) {
+            return;
+        }
+        Set<String> withContainer = new java.util.HashSet<>();
+        for (Container container : docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instance)).exec()) {
+            if (container.getLabels() != null && container.getLabels().get(Labels.RUN_ID) != null) {
+                withContainer.add(container.getLabels().get(Labels.RUN_ID));
+            }
+        }
+        List<String> removed = bindFiles.reap(cutoff, runId -> liveRunIds.contains(runId) || withContainer.contains(runId));
+        if (!removed.isEmpty()) {
+            log.info("reaper - removed {} files folder(s) of runs that ended without cleaning up", removed.size());
+        }
     }
 
     private List<String> reapNetworks(Instant cutoff) {

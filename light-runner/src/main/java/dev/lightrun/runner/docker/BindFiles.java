@@ -1,0 +1,270 @@
+package dev.lightrun.runner.docker;
+
+import dev.lightrun.runner.ErrorCode;
+import dev.lightrun.runner.RunSpec;
+import dev.lightrun.runner.RunnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+
+/**
+ * The bind-mount way of handing a run its files ({@link FilesMode#BIND}): one host folder per run under a root-only
+ * parent, filled before create and mounted at the workdir. The workload writes into it as its own uid, so everything
+ * found there afterwards is untrusted: it is deleted without following links, and the parent's mode 0700 keeps other
+ * host users away from whatever the workload left (set-uid files included) until then.
+ */
+final class BindFiles {
+    private static final Logger log = LoggerFactory.getLogger(BindFiles.class);
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+
+    /** Null when bind mounts are off: every run uploads its files. */
+    private final Path root;
+
+    private BindFiles(Path root) {
+        this.root = root;
+    }
+
+    static BindFiles off() {
+        return new BindFiles(null);
+    }
+
+    /**
+     * Decides once, for the runner's lifetime, whether runs may get their files by bind mount, and prepares the root.
+     * An explicit {@link FilesMode#BIND} is trusted (the operator knows the daemon shares our filesystem);
+     * {@link FilesMode#AUTO} only says yes when it can tell it is safe.
+     */
+    static BindFiles decide(FilesMode mode, URI dockerHost, Path root) {
+        if (mode == FilesMode.ARCHIVE) {
+            return off();
+        }
+        String why = mode == FilesMode.AUTO ? whyNotAuto(dockerHost) : null;
+        if (why != null) {
+            log.info("files - uploaded with the archive API ({})", why);
+            return off();
+        }
+        try {
+            Files.createDirectories(root);
+            Files.setPosixFilePermissions(root, OWNER_ONLY);
+        } catch (IOException | UnsupportedOperationException e) {
+            if (mode == FilesMode.BIND) {
+                throw new RunnerException(ErrorCode.INVALID_REQUEST, "files mode bind: cannot prepare " + root + ": " + e, e);
+            }
+            log.info("files - uploaded with the archive API ({} is unusable: {})", root, e.toString());
+            return off();
+        }
+        log.info("files - bind-mounted from {} (local daemon)", root);
+        return new BindFiles(root);
+    }
+
+    /** Null when AUTO may bind-mount; otherwise the reason it may not. */
+    private static String whyNotAuto(URI dockerHost) {
+        if (dockerHost == null || !"unix".equals(dockerHost.getScheme())) {
+            return "the daemon is not on a local unix socket";
+        }
+        if (!sharesFilesystemWithDaemon()) {
+            return "no Docker daemon process here shares this process's filesystem (mount namespace)";
+        }
+        try {
+            Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            if (!Integer.valueOf(0).equals(uid)) {
+                return "not running as root, so files a workload leaves could not always be deleted";
+            }
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return "cannot tell which user this process runs as";
+        }
+        return null;
+    }
+
+    /**
+     * True when a dockerd process runs in this process's mount namespace, so a host path means the same to both.
+     * (Being in a container is not the test: a daemon may run in the same container, as on our CI machines; a socket
+     * mounted in from the host is the case to rule out, and there the daemon's process is not visible at all.) The
+     * daemon is found by its pid file, else by name.
+     */
+    static boolean sharesFilesystemWithDaemon() {
+        try {
+            Path ours = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt"));
+            List<String> pids = new ArrayList<>();
+            Path pidFile = Path.of("/var/run/docker.pid");
+            if (Files.isReadable(pidFile)) {
+                pids.add(Files.readString(pidFile).trim());
+            }
+            try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+                for (Path process : processes) {
+                    Path comm = process.resolve("comm");
+                    try {
+                        if (Files.readString(comm).trim().equals("dockerd")) {
+                            pids.add(process.getFileName().toString());
+                        }
+                    } catch (IOException gone) {
+                        // the process ended meanwhile, or is not ours to read
+                    }
+                }
+            }
+            for (String pid : pids) {
+                try {
+                    if (ours.equals(Files.readSymbolicLink(Path.of("/proc", pid, "ns", "mnt")))) {
+                        return true;
+                    }
+                } catch (IOException | java.nio.file.InvalidPathException notReadable) {
+                    // a stale pid file, or a process we may not look into
+                }
+            }
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    boolean enabled() {
+        return root != null;
+    }
+
+    /** Whether this run can take its files by bind mount (the image's workdir is checked separately). */
+    boolean suits(RunSpec spec) {
+        return enabled() && FilesTar.needed(spec) && Ownership.isNumeric(spec.limits().user());
+    }
+
+    Path folderOf(String runId) {
+        return root.resolve(runId);
+    }
+
+    /**
+     * Writes the run's files and stdin into its fresh folder, owned and moded as the archive upload would have them.
+     * The folder is new and no container has seen it yet, so nothing in it can be a planted link.
+     */
+    Path prepare(RunSpec spec) {
+        Path folder = folderOf(spec.runId());
+        Ownership owner = Ownership.of(spec.limits().user());
+        try {
+            Files.createDirectory(folder);
+            own(folder, owner, owner.folderMode());
+            TreeSet<String> folders = new TreeSet<>();
+            for (String path : spec.files().keySet()) {
+                for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+                    folders.add(path.substring(0, slash));
+                }
+            }
+            for (String sub : folders) {
+                Path dir = folder.resolve(sub);
+                Files.createDirectory(dir);
+                own(dir, owner, owner.folderMode());
+            }
+            for (Map.Entry<String, byte[]> file : new TreeMap<>(spec.files()).entrySet()) {
+                Path target = folder.resolve(file.getKey());
+                Files.write(target, file.getValue());
+                own(target, owner, owner.fileMode());
+            }
+            if (spec.stdin() != null) {
+                Path target = folder.resolve(FilesTar.STDIN_FILE);
+                Files.write(target, spec.stdin());
+                own(target, owner, owner.stdinMode());
+            }
+            return folder;
+        } catch (IOException | RuntimeException e) {
+            delete(spec.runId());
+            throw new RunnerException(ErrorCode.START_FAILED, "writing the files of run " + spec.runId() + " failed: " + e, e);
+        }
+    }
+
+    private static void own(Path path, Ownership owner, int mode) throws IOException {
+        Files.setPosixFilePermissions(path, permissions(mode));
+        if (owner.uid() != 0 || owner.gid() != 0) {
+            Files.setAttribute(path, "unix:uid", (int) owner.uid(), LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(path, "unix:gid", (int) owner.gid(), LinkOption.NOFOLLOW_LINKS);
+        }
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        StringBuilder text = new StringBuilder();
+        String letters = "rwxrwxrwx";
+        for (int bit = 8; bit >= 0; bit--) {
+            text.append((mode & (1 << bit)) != 0 ? letters.charAt(8 - bit) : '-');
+        }
+        return PosixFilePermissions.fromString(text.toString());
+    }
+
+    /**
+     * Deletes a run's folder and whatever the workload left in it. Links are deleted as links, never followed, so a
+     * link to a host path cannot make us delete anything outside the folder. Safe to call when there is none.
+     */
+    void delete(String runId) {
+        if (root == null) {
+            return;
+        }
+        Path folder = folderOf(runId);
+        if (!Files.exists(folder, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try {
+            // walkFileTree does not follow links unless asked to (FOLLOW_LINKS is not passed).
+            Files.walkFileTree(folder, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                    // A workload may leave a folder it made unreadable to us (we may not be root under BIND).
+                    if (!Files.isReadable(dir) || !Files.isExecutable(dir)) {
+                        Files.setPosixFilePermissions(dir, OWNER_ONLY);
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException failure) throws IOException {
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            log.warn("run {} - could not delete its files folder {}: {}", runId, folder, e.toString());
+        }
+    }
+
+    /** Deletes the folders of runs that {@code keep} does not claim and that were made before {@code cutoff}. */
+    List<String> reap(Instant cutoff, Predicate<String> keep) {
+        List<String> removed = new ArrayList<>();
+        if (root == null) {
+            return removed;
+        }
+        try (DirectoryStream<Path> folders = Files.newDirectoryStream(root)) {
+            for (Path folder : folders) {
+                String runId = folder.getFileName().toString();
+                if (keep.test(runId)) {
+                    continue;
+                }
+                Instant modified = Files.getLastModifiedTime(folder, LinkOption.NOFOLLOW_LINKS).toInstant();
+                if (modified.isBefore(cutoff)) {
+                    delete(runId);
+                    removed.add(runId);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("reaper - could not list {}: {}", root, e.toString());
+        }
+        return removed;
+    }
+}
