@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command for a fresh Debian machine (as root): Docker daemon with gVisor, the local
-# test images, a JDK 21+, then `./mvnw -B verify` with any extra arguments passed through.
-#   scripts/test.sh                  # full build
-#   scripts/test.sh -pl light-run    # extra Maven arguments
+# test images, a JDK 21+, then `./mvnw -B verify` with any extra arguments passed through, then (full build only)
+# the benchmark's --quick smoke run, which fails on a failed run or a leftover container, never on a time.
+#   scripts/test.sh                  # full build + benchmark smoke run
+#   scripts/test.sh -pl light-run    # extra Maven arguments (no benchmark)
 set -euo pipefail
 
 # Work from the repo root whatever the caller's directory is.
@@ -21,4 +22,9 @@ export PATH=$JAVA_HOME/bin:$PATH
 java -version
 
 [[ -f ./mvnw ]] || die "./mvnw not found in $(pwd)"
-if [[ -x ./mvnw ]]; then exec ./mvnw -B verify "$@"; else exec sh ./mvnw -B verify "$@"; fi
+mvnw=(./mvnw); [[ -x ./mvnw ]] || mvnw=(sh ./mvnw)
+"${mvnw[@]}" -B verify "$@"
+if [[ $# -eq 0 ]]; then
+    log "benchmark smoke run (--quick): keeps the benchmark working; its times are not checked"
+    java -jar light-run-bench/target/light-run-bench.jar --repo . --quick
+fi
