@@ -46,7 +46,7 @@ public final class Benchmark implements Callable<Integer> {
     private static final String DOCKER_RUN = "docker run";
     private static final String DOCKER_CP = "docker cp";
     private static final List<String> LIGHT_RUN_PHASES =
-            List.of("image", "create", "upload", "start", "run", "extract", "remove");
+            List.of("image", "plan", "files", "create", "upload", "attach", "start", "run", "extract", "remove");
 
     @Option(names = "--quick", description = "A few iterations of each scenario: a smoke check, no timing claims.")
     boolean quick;
@@ -282,8 +282,8 @@ public final class Benchmark implements Callable<Integer> {
                 List.of("create", "upload", "start", "wait", "logs", "remove")));
         breakdown.put(FLOOR, phaseMedians(samples.get(FLOOR), List.of("create", "start", "wait", "logs", "remove")));
         breakdown.put("note", "light-run phases are whole milliseconds (truncated), so its overhead includes up to"
-                + " ~1 ms per phase of rounding; light-run's overhead holds HTTP + JSON on both sides, the attach call"
-                + " before start, the log drain after exit and result building; the floor's holds JSON + bookkeeping");
+                + " ~1 ms per phase of rounding; light-run's overhead holds HTTP + JSON on both sides, validation, the"
+                + " store writes, the log drain after exit and result building; the floor's holds JSON + bookkeeping");
         results.put("breakdown", breakdown);
     }
 

@@ -139,7 +139,7 @@ final class DockerExecution implements Execution {
                 if (!claimable()) {
                     return;
                 }
-                FilesPlan files = planFiles(image);
+                FilesPlan files = timed("plan", () -> planFiles(image));
                 Path hostFiles = files.bind() ? timed("files", () -> context.bindFiles().prepare(spec)) : null;
                 containerId = timed("create", () -> create(image, hostFiles));
                 // Attach on its own connection while the files upload: its round trip overlaps the upload's.
