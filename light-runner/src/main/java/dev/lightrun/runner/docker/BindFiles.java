@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -151,12 +152,25 @@ final class BindFiles {
     /**
      * Writes the run's files and stdin into its fresh folder, owned and moded as the archive upload would have them.
      * The folder is new and no container has seen it yet, so nothing in it can be a planted link.
+     *
+     * @throws RunnerException {@link ErrorCode#START_FAILED} when the folder already exists: it belongs to another
+     *                         run with this id (another runner on the same root, or a crashed run awaiting the
+     *                         reaper) and is left as it is
      */
     Path prepare(RunSpec spec) {
         Path folder = folderOf(spec.runId());
         Ownership owner = Ownership.of(spec.limits().user());
         try {
             Files.createDirectory(folder);
+        } catch (FileAlreadyExistsException taken) {
+            throw new RunnerException(ErrorCode.START_FAILED, "the files folder of run " + spec.runId() + " already"
+                    + " exists (" + folder + "): the run id is in use, or a crashed run's folder awaits the reaper", taken);
+        } catch (IOException | RuntimeException e) {
+            throw new RunnerException(ErrorCode.START_FAILED, "creating the files folder of run " + spec.runId()
+                    + " failed: " + e, e);
+        }
+        // From here on the folder is this run's own: a failure deletes it.
+        try {
             own(folder, owner, owner.folderMode());
             TreeSet<String> folders = new TreeSet<>();
             for (String path : spec.files().keySet()) {

@@ -77,6 +77,11 @@ final class DockerExecution implements Execution {
     private final CountDownLatch startSettled = new CountDownLatch(1);
     private volatile ScheduledFuture<?> timeoutTask;
     private volatile boolean abandoned;
+    /**
+     * Whether the run's bind-mounted files folder is this execution's to delete: it made it, or it re-attached to the
+     * run that did. A folder that was there already belongs to another run with the same id and is never touched.
+     */
+    private volatile boolean ownsFilesFolder;
     /** Set when picking up a container an earlier process started; null for a fresh run. */
     private final Existing existing;
 
@@ -141,6 +146,7 @@ final class DockerExecution implements Execution {
                 }
                 FilesPlan files = timed("plan", () -> planFiles(image));
                 Path hostFiles = files.bind() ? timed("files", () -> context.bindFiles().prepare(spec)) : null;
+                ownsFilesFolder = hostFiles != null;
                 containerId = timed("create", () -> create(image, hostFiles));
                 // Attach on its own connection while the files upload: its round trip overlaps the upload's.
                 LogFollower attaching = beginAttach();
@@ -160,6 +166,7 @@ final class DockerExecution implements Execution {
                 startedAt = Instant.now();
             } else {
                 containerId = existing.containerId();
+                ownsFilesFolder = true;
                 if (existing.startedAt() == null) {
                     // The process that created it stopped before starting it (its files may be incomplete): waiting
                     // on a never-started container answers exit code 0 at once, which would pass for a success.
@@ -226,7 +233,9 @@ final class DockerExecution implements Execution {
                 log.info("run {} - left running for the next process to pick up", runId());
             } else {
                 remove();
-                context.bindFiles().delete(runId());
+                if (ownsFilesFolder) {
+                    context.bindFiles().delete(runId());
+                }
                 Instant finishedAt = exitedAt != null ? exitedAt : Instant.now();
                 if (error == null && extracted.error != null) {
                     error = extracted.error;
