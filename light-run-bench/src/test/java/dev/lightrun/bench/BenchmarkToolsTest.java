@@ -6,12 +6,18 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -178,5 +184,32 @@ class BenchmarkToolsTest {
             }
         }
         assertThat(offenders).isEmpty();
+    }
+
+    @Test
+    void downloadSendsOneGetAndStreamsTheBodyToTheSink() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<String> requestHead = CompletableFuture.supplyAsync(() -> {
+                try (Socket socket = server.accept()) {
+                    String head = EngineClient.readLine(socket.getInputStream());
+                    for (String line = head; line != null && !line.isEmpty(); ) {
+                        line = EngineClient.readLine(socket.getInputStream());
+                    }
+                    socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    return head;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            ByteArrayOutputStream sink = new ByteArrayOutputStream();
+            EngineClient.Response response = EngineClient.download(
+                    URI.create("http://127.0.0.1:" + server.getLocalPort() + "/runs/r1/artifacts/out/big"), sink);
+
+            assertThat(requestHead.get()).isEqualTo("GET /runs/r1/artifacts/out/big HTTP/1.1");
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.bodyBytes()).isEqualTo(5);
+            assertThat(sink.toString(StandardCharsets.ISO_8859_1)).isEqualTo("hello");
+        }
     }
 }

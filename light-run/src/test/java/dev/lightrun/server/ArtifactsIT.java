@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import static dev.lightrun.server.TestServer.busybox;
@@ -29,7 +30,8 @@ class ArtifactsIT {
     static void start() throws Exception {
         server = TestServer.start(artifacts);
         JsonNode state = server.runSync(busybox("mkdir -p out/sub && echo inside > out/ok.txt"
-                + " && echo '<script>alert(1)</script>' > out/page.html && echo sub > out/sub/s.txt")
+                + " && echo '<script>alert(1)</script>' > out/page.html && echo sub > out/sub/s.txt"
+                + " && seq 1 200000 > out/numbers.txt")
                 .set("extract", TestServer.JSON.valueToTree(List.of("/app/out"))));
         assertThat(state.path("status").asText()).isEqualTo("succeeded");
         id = state.path("id").asText();
@@ -132,6 +134,27 @@ class ArtifactsIT {
             assertThat(unsatisfiable.status()).as(bad).isEqualTo(416);
             assertThat(unsatisfiable.header("Content-Range")).as(bad).isEqualTo("bytes */7");
         }
+    }
+
+    @Test
+    void aFileOfSeveralBuffersComesWholeAndInRanges() throws Exception {
+        String url = "/runs/" + id + "/artifacts/out/numbers.txt";
+        byte[] onDisk = Files.readAllBytes(artifacts.resolve(id).resolve("out/numbers.txt"));
+        assertThat(onDisk.length).as("larger than a few 256 KiB download buffers").isGreaterThan(1_000_000);
+
+        TestServer.Response whole = server.get(url);
+        assertThat(whole.status()).isEqualTo(200);
+        assertThat(whole.header("Content-Length")).isEqualTo(Integer.toString(onDisk.length));
+        assertThat(whole.body()).isEqualTo(onDisk);
+
+        TestServer.Response middle = server.get(url, "Range", "bytes=1000-700000");
+        assertThat(middle.status()).isEqualTo(206);
+        assertThat(middle.header("Content-Range")).isEqualTo("bytes 1000-700000/" + onDisk.length);
+        assertThat(middle.body()).isEqualTo(Arrays.copyOfRange(onDisk, 1000, 700_001));
+
+        TestServer.Response tail = server.get(url, "Range", "bytes=-300000");
+        assertThat(tail.status()).isEqualTo(206);
+        assertThat(tail.body()).isEqualTo(Arrays.copyOfRange(onDisk, onDisk.length - 300_000, onDisk.length));
     }
 
     @Test

@@ -71,7 +71,7 @@ public final class DockerRunner implements Runner {
                 .maxConnections(builder.maxConnections)
                 .connectionTimeout(builder.connectTimeout)
                 .build();
-        this.docker = DockerClientImpl.getInstance(clientConfig, http);
+        this.docker = DockerClientImpl.getInstance(clientConfig, new IdentityEncodingHttpClient(http));
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("light-runner-timers").daemon(true).factory());
         this.context = new Context(new ImageResolver(docker, builder.pullMissingImages, builder.pullTimeout),
