@@ -11,11 +11,14 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -26,6 +29,10 @@ import java.util.List;
  */
 final class ArchiveExtractor {
     private static final int BUFFER_BYTES = 128 * 1024;
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> FILE_MODE =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+    private static final Object OUR_UID = ownId("unix:uid");
+    private static final Object OUR_GID = ownId("unix:gid");
 
     private final Path destination;
     private final long maxEntryBytes;
@@ -82,6 +89,73 @@ final class ArchiveExtractor {
         }
     }
 
+    /**
+     * The same extraction from a host folder instead of a tar: the run's bind-mounted workdir, read after the container
+     * exited (no process of it is left to change anything). Same rules: only regular files and folders, links and
+     * special files skipped and never followed, the same caps. A file is hard-linked into the destination when both
+     * are on one filesystem (no copy at all), else copied by the kernel; either way it gets our owner and mode 0644,
+     * as a file written from a tar does (never the workload's set-uid bits).
+     *
+     * @param source a path the caller checked is no link, with no link on the way to it
+     * @param name   its name in the destination (the last name of the requested path)
+     */
+    void copyTree(Path source, String name) throws IOException {
+        Files.createDirectories(destination);
+        copyEntry(source, name);
+    }
+
+    private void copyEntry(Path source, String name) throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        Path target = destination.resolve(name).normalize();
+        if (!target.startsWith(destination) || target.equals(destination)) {
+            skipped.add(new SkippedEntry(name, "resolves outside the destination"));
+            return;
+        }
+        if (attributes.isDirectory()) {
+            createFolder(target);
+            entries.add(new ExtractedEntry(name, 0, EntryType.DIRECTORY));
+            List<Path> children = new ArrayList<>();
+            try (DirectoryStream<Path> listing = Files.newDirectoryStream(source)) {
+                listing.forEach(children::add);
+            }
+            // Sorted, as the Engine's archive lists a folder.
+            children.sort(Comparator.comparing(child -> child.getFileName().toString()));
+            for (Path child : children) {
+                copyEntry(child, name + "/" + child.getFileName());
+            }
+        } else if (attributes.isRegularFile()) {
+            linkOrCopyFile(source, attributes.size(), name, target);
+        } else {
+            skipped.add(new SkippedEntry(name, (attributes.isSymbolicLink() ? "symbolic link" : "special entry")
+                    + " skipped, never followed"));
+        }
+    }
+
+    private void linkOrCopyFile(Path source, long size, String name, Path target) throws IOException {
+        if (size > maxEntryBytes) {
+            throw refused(name + " is " + size + " bytes, over the per-file cap of " + maxEntryBytes);
+        }
+        if (totalBytes + size > maxTotalBytes) {
+            throw refused("extracted files exceed the total cap of " + maxTotalBytes + " bytes at " + name);
+        }
+        createFolder(target.getParent());
+        Files.deleteIfExists(target);
+        try {
+            Files.createLink(target, source);
+            // The inode is the workload's: make it ours. (Its other name goes with the run's folder.)
+            Files.setAttribute(target, "unix:uid", OUR_UID, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(target, "unix:gid", OUR_GID, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | RuntimeException notLinkable) {
+            // Another filesystem, or not ours to chown: a kernel-side copy (no user-space buffer), owned by us.
+            Files.deleteIfExists(target);
+            Files.copy(source, target, LinkOption.NOFOLLOW_LINKS);
+        }
+        Files.setPosixFilePermissions(target, FILE_MODE);
+        long copied = Files.size(target);
+        totalBytes += copied;
+        entries.add(new ExtractedEntry(name, copied, EntryType.FILE));
+    }
+
     private void writeFile(TarArchiveInputStream tar, TarArchiveEntry entry, String name, Path target, byte[] buffer)
             throws IOException {
         if (entry.getSize() > maxEntryBytes) {
@@ -111,6 +185,15 @@ final class ArchiveExtractor {
             }
         }
         Files.createDirectories(folder);
+    }
+
+    /** This process's uid or gid (the owner of /proc/self), for the files we hard-link in. */
+    private static Object ownId(String attribute) {
+        try {
+            return Files.getAttribute(Path.of("/proc/self"), attribute, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | RuntimeException e) {
+            return null; // setAttribute then fails, and the file is copied instead
+        }
     }
 
     /** Normalized relative name with '/' separators, "" for the archive root, null when unsafe. */

@@ -142,7 +142,17 @@ final class BindFiles {
 
     /** Whether this run can take its files by bind mount (the image's workdir is checked separately). */
     boolean suits(RunSpec spec) {
-        return enabled() && FilesTar.needed(spec) && Ownership.isNumeric(spec.limits().user());
+        return enabled() && (FilesTar.needed(spec) || extractsFromWorkdir(spec))
+                && Ownership.isNumeric(spec.limits().user()) && !KERNEL_FOLDERS.matcher(spec.workdir()).matches();
+    }
+
+    /** The kernel's own folders are mounted by the runtime: never put a folder of ours over them. */
+    private static final java.util.regex.Pattern KERNEL_FOLDERS = java.util.regex.Pattern.compile("/(proc|sys|dev)(/.*)?");
+
+    /** A run that extracts from its workdir gains from the mount too: its files are then read straight from the host. */
+    private static boolean extractsFromWorkdir(RunSpec spec) {
+        return spec.extraction() != null && spec.extraction().paths().stream()
+                .anyMatch(path -> path.equals(spec.workdir()) || path.startsWith(spec.workdir() + "/"));
     }
 
     Path folderOf(String runId) {

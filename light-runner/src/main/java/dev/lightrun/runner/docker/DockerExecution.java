@@ -82,6 +82,8 @@ final class DockerExecution implements Execution {
      * run that did. A folder that was there already belongs to another run with the same id and is never touched.
      */
     private volatile boolean ownsFilesFolder;
+    /** The host folder mounted at the workdir, when this execution mounted one: extraction reads from it directly. */
+    private volatile Path bindFolder;
     /** Set when picking up a container an earlier process started; null for a fresh run. */
     private final Existing existing;
 
@@ -147,6 +149,7 @@ final class DockerExecution implements Execution {
                 FilesPlan files = timed("plan", () -> planFiles(image));
                 Path hostFiles = files.bind() ? timed("files", () -> context.bindFiles().prepare(spec)) : null;
                 ownsFilesFolder = hostFiles != null;
+                bindFolder = hostFiles;
                 containerId = timed("create", () -> create(image, hostFiles));
                 // Attach on its own connection while the files upload: its round trip overlaps the upload's.
                 LogFollower attaching = beginAttach();
@@ -400,6 +403,15 @@ final class DockerExecution implements Execution {
         List<String> missing = new ArrayList<>();
         try {
             for (String path : extraction.paths()) {
+                Local local = bindFolder == null ? Local.NOT_LOCAL : local(path);
+                if (local.missing()) {
+                    missing.add(path);
+                    continue;
+                }
+                if (local.source() != null) {
+                    extractor.copyTree(local.source(), path.substring(path.lastIndexOf('/') + 1));
+                    continue;
+                }
                 try (InputStream tar = docker.copyArchiveFromContainerCmd(containerId, path).exec()) {
                     extractor.extract(tar);
                 } catch (NotFoundException e) {
@@ -418,6 +430,44 @@ final class DockerExecution implements Execution {
             throw DockerErrors.translate(e, "extracting the files of run " + runId(), ErrorCode.DOCKER_ERROR);
         }
         return new ExtractOutcome(extractor.entries(), missing, extractor.skipped(), null);
+    }
+
+    /** Where a path to extract is on the host: {@code source} set, missing, or not known here (ask the Engine). */
+    private record Local(Path source, boolean missing) {
+        static final Local NOT_LOCAL = new Local(null, false);
+        static final Local MISSING = new Local(null, true);
+    }
+
+    /**
+     * A path at or under the workdir lies in the bind-mounted folder, which the container (exited: none of its
+     * processes is left) can no longer change, so it is read from the host, sparing the Engine's archive round trip.
+     * Every folder on the way must be a real folder, not a link: anything else is left to the Engine, whose
+     * answer is the reference.
+     */
+    private Local local(String path) {
+        String workdir = spec.workdir();
+        String relative;
+        if (path.equals(workdir)) {
+            relative = "";
+        } else if (path.startsWith(workdir + "/")) {
+            relative = path.substring(workdir.length() + 1);
+        } else {
+            return Local.NOT_LOCAL;
+        }
+        Path current = bindFolder;
+        String[] segments = relative.isEmpty() ? new String[0] : relative.split("/");
+        for (int i = 0; i < segments.length; i++) {
+            current = current.resolve(segments[i]);
+            boolean last = i == segments.length - 1;
+            if (!Files.exists(current, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return Files.isDirectory(current.getParent(), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        ? Local.MISSING : Local.NOT_LOCAL;
+            }
+            if (!last && !Files.isDirectory(current, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return Local.NOT_LOCAL;
+            }
+        }
+        return new Local(current, false);
     }
 
     /** A refused extraction leaves nothing half-written behind: every top-level name we write is ours to delete. */
