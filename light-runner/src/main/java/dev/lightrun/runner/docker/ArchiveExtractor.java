@@ -73,9 +73,8 @@ final class ArchiveExtractor {
             if (name.isEmpty()) {
                 continue;
             }
-            Path target = destination.resolve(name).normalize();
-            if (!target.startsWith(destination) || target.equals(destination)) {
-                skipped.add(new SkippedEntry(name, "resolves outside the destination"));
+            Path target = targetOf(name);
+            if (target == null) {
                 continue;
             }
             if (entry.isDirectory()) {
@@ -106,9 +105,8 @@ final class ArchiveExtractor {
 
     private void copyEntry(Path source, String name) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        Path target = destination.resolve(name).normalize();
-        if (!target.startsWith(destination) || target.equals(destination)) {
-            skipped.add(new SkippedEntry(name, "resolves outside the destination"));
+        Path target = targetOf(name);
+        if (target == null) {
             return;
         }
         if (attributes.isDirectory()) {
@@ -129,6 +127,16 @@ final class ArchiveExtractor {
             skipped.add(new SkippedEntry(name, (attributes.isSymbolicLink() ? "symbolic link" : "special entry")
                     + " skipped, never followed"));
         }
+    }
+
+    /** Where an entry goes; null (and the entry reported skipped) when it would land outside the destination. */
+    private Path targetOf(String name) {
+        Path target = destination.resolve(name).normalize();
+        if (!target.startsWith(destination) || target.equals(destination)) {
+            skipped.add(new SkippedEntry(name, "resolves outside the destination"));
+            return null;
+        }
+        return target;
     }
 
     private void linkOrCopyFile(Path source, long size, String name, Path target) throws IOException {
