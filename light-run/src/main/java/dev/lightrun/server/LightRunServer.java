@@ -20,7 +20,14 @@ import io.javalin.Javalin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.lightrun.runner.EngineInfo;
+import dev.lightrun.runner.RunnerException;
+
 import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.io.InputStream;
 import java.util.Properties;
 
@@ -38,10 +45,10 @@ public final class LightRunServer implements AutoCloseable {
     private final Javalin app;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private LightRunServer(ServerConfig config, Runner runner) {
+    private LightRunServer(ServerConfig config, Runner runner, RunStore store) {
         this.config = config;
         this.runner = runner;
-        this.store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
+        this.store = store;
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
         this.callbacks = new CallbackSender(config.callbacks().timeout());
         CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
@@ -87,8 +94,23 @@ public final class LightRunServer implements AutoCloseable {
         }
     }
 
+    /** Starts serving; a Docker daemon that does not answer leaves the server up, with /health saying 503. */
     public static LightRunServer start(ServerConfig config, Runner runner) {
-        LightRunServer server = new LightRunServer(config, runner);
+        return start(config, runner, new SqliteRunStore(config.dataDir(), Json.MAPPER));
+    }
+
+    /**
+     * Starts serving only if Docker answers, so that recovery never judges runs against a daemon that is away (what
+     * {@code light-run serve} does).
+     *
+     * @throws RunnerException with {@link dev.lightrun.runner.ErrorCode#DAEMON_UNREACHABLE} when Docker does not answer
+     */
+    public static LightRunServer startWhenDockerAnswers(ServerConfig config, Runner runner) {
+        return start(config, runner, openStoreWhileDockerAnswers(config, runner));
+    }
+
+    private static LightRunServer start(ServerConfig config, Runner runner, RunStore store) {
+        LightRunServer server = new LightRunServer(config, runner, store);
         try {
             server.runs.recover();
             server.maintenance.sweep(java.time.Duration.ZERO);
@@ -105,6 +127,31 @@ public final class LightRunServer implements AutoCloseable {
                     config.host(), server.port());
         }
         return server;
+    }
+
+    /**
+     * Opens the store (SQLite's native library, migrations, fsyncs) on this thread while a virtual thread asks Docker
+     * for its version (the first Engine API call, which also loads most of docker-java): neither needs the other, and
+     * recovery, which needs both, starts only when both are done. Docker's answer is bounded by the client's timeouts.
+     */
+    private static RunStore openStoreWhileDockerAnswers(ServerConfig config, Runner runner) {
+        try (ExecutorService startup = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("startup-docker").factory())) {
+            Future<EngineInfo> daemon = startup.submit(runner::info);
+            RunStore store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
+            try {
+                daemon.get();
+                return store;
+            } catch (ExecutionException e) {
+                store.close();
+                throw e.getCause() instanceof RuntimeException cause ? cause
+                        : new IllegalStateException("asking Docker for its version failed", e.getCause());
+            } catch (InterruptedException e) {
+                store.close();
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for Docker to answer", e);
+            }
+        }
     }
 
     public int port() {

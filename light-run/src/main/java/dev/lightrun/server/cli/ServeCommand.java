@@ -1,5 +1,6 @@
 package dev.lightrun.server.cli;
 
+import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.LightRunServer;
@@ -163,13 +164,6 @@ final class ServeCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
         }
-        try {
-            runner.info();
-        } catch (RunnerException e) {
-            runner.close();
-            return fail("no Docker daemon answers at " + dockerHost() + "; start one (e.g. `sudo dockerd &` or "
-                    + "`sudo systemctl start docker`) or set DOCKER_HOST");
-        }
         // Checked before starting, so a busy port is this one line, not Javalin's error log and a "stopped" line.
         if (!portIsFree(config.host(), config.port())) {
             runner.close();
@@ -177,7 +171,14 @@ final class ServeCommand implements Callable<Integer> {
         }
         LightRunServer server;
         try {
-            server = LightRunServer.start(config, runner);
+            server = LightRunServer.startWhenDockerAnswers(config, runner);
+        } catch (RunnerException e) {
+            runner.close();
+            if (e.code() == ErrorCode.DAEMON_UNREACHABLE) {
+                return fail("no Docker daemon answers at " + dockerHost() + "; start one (e.g. `sudo dockerd &` or "
+                        + "`sudo systemctl start docker`) or set DOCKER_HOST");
+            }
+            return fail("could not start: " + e.getMessage());
         } catch (RuntimeException e) {
             if (hasCause(e, BindException.class)) {
                 return fail(portInUse(config));
