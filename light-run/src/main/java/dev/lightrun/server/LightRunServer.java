@@ -20,7 +20,6 @@ import io.javalin.Javalin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.RunnerException;
 
 import java.io.IOException;
@@ -100,13 +99,60 @@ public final class LightRunServer implements AutoCloseable {
     }
 
     /**
-     * Starts serving only if Docker answers, so that recovery never judges runs against a daemon that is away (what
-     * {@code light-run serve} does).
+     * Starts serving with {@link #runnerFor the server's Docker runner}, only if Docker answers, so that recovery never
+     * judges runs against a daemon that is away (what {@code light-run serve} does).
      *
      * @throws RunnerException with {@link dev.lightrun.runner.ErrorCode#DAEMON_UNREACHABLE} when Docker does not answer
+     * @throws java.io.UncheckedIOException when the data folder's instance name cannot be read or written
      */
-    public static LightRunServer startWhenDockerAnswers(ServerConfig config, Runner runner) {
-        return start(config, runner, openStoreWhileDockerAnswers(config, runner));
+    public static LightRunServer startWhenDockerAnswers(ServerConfig config) {
+        // Building the Docker client and its first call (most of docker-java and its JSON model get loaded) on a
+        // virtual thread, opening the store (SQLite's native library, migrations, fsyncs) on this one: neither needs
+        // the other, and recovery, which needs both, starts when both are done. Docker's answer is bounded by the
+        // client's own timeouts.
+        try (ExecutorService startup = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("startup-docker").factory())) {
+            Future<DockerRunner> docker = startup.submit(() -> {
+                DockerRunner runner = runnerFor(config);
+                try {
+                    runner.info();
+                    return runner;
+                } catch (RuntimeException e) {
+                    runner.close();
+                    throw e;
+                }
+            });
+            RunStore store;
+            try {
+                store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
+            } catch (RuntimeException e) {
+                awaitQuietly(docker).ifPresent(DockerRunner::close);
+                throw e;
+            }
+            try {
+                return start(config, docker.get(), store);
+            } catch (ExecutionException e) {
+                store.close();
+                throw e.getCause() instanceof RuntimeException cause ? cause
+                        : new IllegalStateException("connecting to Docker failed", e.getCause());
+            } catch (InterruptedException e) {
+                store.close();
+                awaitQuietly(docker).ifPresent(DockerRunner::close);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for Docker to answer", e);
+            }
+        }
+    }
+
+    private static java.util.Optional<DockerRunner> awaitQuietly(Future<DockerRunner> docker) {
+        try {
+            return java.util.Optional.of(docker.get());
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            return java.util.Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
+        }
     }
 
     private static LightRunServer start(ServerConfig config, Runner runner, RunStore store) {
@@ -127,31 +173,6 @@ public final class LightRunServer implements AutoCloseable {
                     config.host(), server.port());
         }
         return server;
-    }
-
-    /**
-     * Opens the store (SQLite's native library, migrations, fsyncs) on this thread while a virtual thread asks Docker
-     * for its version (the first Engine API call, which also loads most of docker-java): neither needs the other, and
-     * recovery, which needs both, starts only when both are done. Docker's answer is bounded by the client's timeouts.
-     */
-    private static RunStore openStoreWhileDockerAnswers(ServerConfig config, Runner runner) {
-        try (ExecutorService startup = Executors.newThreadPerTaskExecutor(
-                Thread.ofVirtual().name("startup-docker").factory())) {
-            Future<EngineInfo> daemon = startup.submit(runner::info);
-            RunStore store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
-            try {
-                daemon.get();
-                return store;
-            } catch (ExecutionException e) {
-                store.close();
-                throw e.getCause() instanceof RuntimeException cause ? cause
-                        : new IllegalStateException("asking Docker for its version failed", e.getCause());
-            } catch (InterruptedException e) {
-                store.close();
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for Docker to answer", e);
-            }
-        }
     }
 
     public int port() {

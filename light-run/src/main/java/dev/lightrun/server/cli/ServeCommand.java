@@ -2,7 +2,6 @@ package dev.lightrun.server.cli;
 
 import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.RunnerException;
-import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.LightRunServer;
 import dev.lightrun.server.config.ConfigException;
 import dev.lightrun.server.config.CallbackSettings;
@@ -13,6 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -158,22 +158,16 @@ final class ServeCommand implements Callable<Integer> {
         } catch (ConfigException | IllegalArgumentException e) {
             return fail(e.getMessage());
         }
-        DockerRunner runner;
-        try {
-            runner = LightRunServer.runnerFor(config);
-        } catch (RuntimeException e) {
-            return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
-        }
         // Checked before starting, so a busy port is this one line, not Javalin's error log and a "stopped" line.
         if (!portIsFree(config.host(), config.port())) {
-            runner.close();
             return fail(portInUse(config));
         }
         LightRunServer server;
         try {
-            server = LightRunServer.startWhenDockerAnswers(config, runner);
+            server = LightRunServer.startWhenDockerAnswers(config);
+        } catch (UncheckedIOException e) {
+            return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
         } catch (RunnerException e) {
-            runner.close();
             if (e.code() == ErrorCode.DAEMON_UNREACHABLE) {
                 return fail("no Docker daemon answers at " + dockerHost() + "; start one (e.g. `sudo dockerd &` or "
                         + "`sudo systemctl start docker`) or set DOCKER_HOST");
