@@ -122,7 +122,7 @@ public final class LightRunServer implements AutoCloseable {
                     throw e;
                 }
             });
-            RunStore store;
+            SqliteRunStore store;
             try {
                 store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
             } catch (RuntimeException e) {
@@ -155,7 +155,8 @@ public final class LightRunServer implements AutoCloseable {
         }
     }
 
-    private static LightRunServer start(ServerConfig config, Runner runner, RunStore store) {
+    private static LightRunServer start(ServerConfig config, Runner runner, SqliteRunStore store) {
+        store.logOpened();
         LightRunServer server = new LightRunServer(config, runner, store);
         try {
             server.runs.recover();
