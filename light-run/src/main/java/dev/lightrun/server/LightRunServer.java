@@ -1,6 +1,7 @@
 package dev.lightrun.server;
 
 import dev.lightrun.runner.Runner;
+import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
 import dev.lightrun.server.callbacks.CallbackSender;
@@ -20,15 +21,13 @@ import io.javalin.Javalin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.lightrun.runner.RunnerException;
-
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.io.InputStream;
-import java.util.Properties;
 
 /** Wires the server together (runner, stores, service, HTTP) and owns its lifecycle. */
 public final class LightRunServer implements AutoCloseable {
