@@ -81,9 +81,15 @@ final class Report {
 
         JsonNode startup = r.path("startup");
         if (!startup.isMissingNode()) {
-            out.printf("%n4. Start-up (java -Xmx128m -jar light-run.jar serve): process start -> first 200 on /health%n");
-            out.printf("   median %s ms of %s; RSS 1 s after start-up: median %s MiB of %s%n",
+            out.printf("%n4. Start-up (java %s -jar light-run.jar serve): process start -> first 200 on /health%n",
+                    String.join(" ", Contenders.JSON.convertValue(r.path("settings").path("serverJvmOptions"),
+                            String[].class)));
+            out.printf("   median %s ms of %s (class archive: %s); no class archive yet (first start): %s ms, with"
+                            + " the archive: median %s ms%n",
                     num(startup.path("startupMsMedian"), "%.0f"), startup.path("startupMs"),
+                    startup.path("startupWithClassArchive"), num(startup.path("startupMsMedianNoClassArchive"), "%.0f"),
+                    num(startup.path("startupMsMedianWithClassArchive"), "%.0f"));
+            out.printf("   RSS 1 s after start-up: median %s MiB of %s%n",
                     num(startup.path("rssAfterStartupMiBMedian"), "%.1f"), startup.path("rssAfterStartupMiB"));
             out.printf("   benchmark's server: up in %s ms, RSS %s MiB after start-up, %s MiB idle after all runs,"
                             + " peak (VmHWM) %s MiB%n", num(startup.path("benchServer").path("startupMs"), "%.0f"),

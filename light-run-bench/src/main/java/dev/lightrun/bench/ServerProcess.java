@@ -51,6 +51,25 @@ final class ServerProcess implements AutoCloseable {
         return unexpectedExit;
     }
 
+    /**
+     * The server's JVM options as bin/light-run reads them from {@code optionsFile}: one per line, blank lines and
+     * lines starting with '#' skipped, {@code {jar}} replaced by the jar's path without ".jar".
+     */
+    static List<String> jvmOptions(Path optionsFile, Path jar) throws IOException {
+        String jarBase = jar.toString().replaceFirst("\\.jar$", "");
+        return Files.readAllLines(optionsFile, StandardCharsets.UTF_8).stream()
+                .map(String::strip)
+                .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                .map(line -> line.replace("{jar}", jarBase))
+                .toList();
+    }
+
+    /** The class archive the options name ({@code -XX:SharedArchiveFile=}), if any. */
+    static java.util.Optional<Path> classArchive(List<String> jvmOptions) {
+        return jvmOptions.stream().filter(o -> o.startsWith("-XX:SharedArchiveFile="))
+                .map(o -> Path.of(o.substring("-XX:SharedArchiveFile=".length()))).reduce((first, last) -> last);
+    }
+
     /** Launches the server; {@link #awaitHealthy} then measures process start to the first 200 from /health. */
     static ServerProcess launch(Path java, Path jar, Path workDir, List<String> jvmOptions) throws IOException {
         int port = freePort();

@@ -212,4 +212,16 @@ class BenchmarkToolsTest {
             assertThat(sink.toString(StandardCharsets.ISO_8859_1)).isEqualTo("hello");
         }
     }
+
+    @Test
+    void serverJvmOptionsAreReadAsTheLauncherReadsThem(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path options = Files.writeString(dir.resolve("jvm.options"),
+                "# a comment\n\n  -XX:+UseSerialGC  \n-XX:SharedArchiveFile={jar}.jsa\n");
+
+        List<String> read = ServerProcess.jvmOptions(options, Path.of("/w/server.jar"));
+
+        assertThat(read).containsExactly("-XX:+UseSerialGC", "-XX:SharedArchiveFile=/w/server.jsa");
+        assertThat(ServerProcess.classArchive(read)).contains(Path.of("/w/server.jsa"));
+        assertThat(ServerProcess.classArchive(List.of("-Xmx128m"))).isEmpty();
+    }
 }

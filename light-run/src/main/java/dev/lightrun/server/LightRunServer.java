@@ -1,6 +1,7 @@
 package dev.lightrun.server;
 
 import dev.lightrun.runner.Runner;
+import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
 import dev.lightrun.server.callbacks.CallbackSender;
@@ -23,6 +24,10 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /** Wires the server together (runner, stores, service, HTTP) and owns its lifecycle. */
 public final class LightRunServer implements AutoCloseable {
@@ -38,10 +43,10 @@ public final class LightRunServer implements AutoCloseable {
     private final Javalin app;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private LightRunServer(ServerConfig config, Runner runner) {
+    private LightRunServer(ServerConfig config, Runner runner, RunStore store) {
         this.config = config;
         this.runner = runner;
-        this.store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
+        this.store = store;
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
         this.callbacks = new CallbackSender(config.callbacks().timeout());
         CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
@@ -91,8 +96,71 @@ public final class LightRunServer implements AutoCloseable {
         }
     }
 
+    /** Starts serving; a Docker daemon that does not answer leaves the server up, with /health saying 503. */
     public static LightRunServer start(ServerConfig config, Runner runner) {
-        LightRunServer server = new LightRunServer(config, runner);
+        return start(config, runner, new SqliteRunStore(config.dataDir(), Json.MAPPER));
+    }
+
+    /**
+     * Starts serving with {@link #runnerFor the server's Docker runner}, only if Docker answers, so that recovery never
+     * judges runs against a daemon that is away (what {@code light-run serve} does).
+     *
+     * @throws RunnerException with {@link dev.lightrun.runner.ErrorCode#DAEMON_UNREACHABLE} when Docker does not answer
+     * @throws java.io.UncheckedIOException when the data folder's instance name cannot be read or written
+     */
+    public static LightRunServer startWhenDockerAnswers(ServerConfig config) {
+        // Building the Docker client and its first call (most of docker-java and its JSON model get loaded) on a
+        // virtual thread, opening the store (SQLite's native library, migrations, fsyncs) on this one: neither needs
+        // the other, and recovery, which needs both, starts when both are done. Docker's answer is bounded by the
+        // client's own timeouts.
+        try (ExecutorService startup = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("startup-docker").factory())) {
+            Future<DockerRunner> docker = startup.submit(() -> {
+                DockerRunner runner = runnerFor(config);
+                try {
+                    runner.info();
+                    return runner;
+                } catch (RuntimeException e) {
+                    runner.close();
+                    throw e;
+                }
+            });
+            SqliteRunStore store;
+            try {
+                store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
+            } catch (RuntimeException e) {
+                awaitQuietly(docker).ifPresent(DockerRunner::close);
+                throw e;
+            }
+            try {
+                return start(config, docker.get(), store);
+            } catch (ExecutionException e) {
+                store.close();
+                throw e.getCause() instanceof RuntimeException cause ? cause
+                        : new IllegalStateException("connecting to Docker failed", e.getCause());
+            } catch (InterruptedException e) {
+                store.close();
+                awaitQuietly(docker).ifPresent(DockerRunner::close);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for Docker to answer", e);
+            }
+        }
+    }
+
+    private static java.util.Optional<DockerRunner> awaitQuietly(Future<DockerRunner> docker) {
+        try {
+            return java.util.Optional.of(docker.get());
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            return java.util.Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
+        }
+    }
+
+    private static LightRunServer start(ServerConfig config, Runner runner, SqliteRunStore store) {
+        store.logOpened();
+        LightRunServer server = new LightRunServer(config, runner, store);
         try {
             server.runs.recover();
             server.maintenance.sweep(java.time.Duration.ZERO);

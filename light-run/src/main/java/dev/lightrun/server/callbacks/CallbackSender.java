@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Sends one callback attempt: a POST of the run's final state with {@code X-Light-Run-Delivery} (stable across
@@ -35,16 +36,34 @@ public final class CallbackSender implements AutoCloseable {
 
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("callback-", 0).factory());
-    private final HttpClient client;
     private final Duration timeout;
+    private final ReentrantLock clientLock = new ReentrantLock();
+    /** Built at the first callback: a JDK HttpClient sets up TLS (cacerts, providers), ~10% of the server's start-up. */
+    private volatile HttpClient client;
 
     public CallbackSender(Duration timeout) {
         this.timeout = timeout;
-        this.client = HttpClient.newBuilder()
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(executor)
-                .build();
+    }
+
+    private HttpClient client() {
+        HttpClient built = client;
+        if (built == null) {
+            clientLock.lock();
+            try {
+                built = client;
+                if (built == null) {
+                    built = HttpClient.newBuilder()
+                            .connectTimeout(timeout)
+                            .followRedirects(HttpClient.Redirect.NEVER)
+                            .executor(executor)
+                            .build();
+                    client = built;
+                }
+            } finally {
+                clientLock.unlock();
+            }
+        }
+        return built;
     }
 
     /** Sends in the background; the future completes with the receiver's status, or -1 when delivery failed. */
@@ -69,7 +88,7 @@ public final class CallbackSender implements AutoCloseable {
             request.header(TIMESTAMPED_SIGNATURE_HEADER, "sha256=" + hmacSha256Hex(secret, signed));
         }
         try {
-            int status = client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            int status = client().send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
             log.info("run {} - callback to {} answered HTTP {}", runId, hostOf(url), status);
             return status;
         } catch (InterruptedException e) {
@@ -112,6 +131,13 @@ public final class CallbackSender implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        client.close();
+        clientLock.lock();
+        try {
+            if (client != null) {
+                client.close();
+            }
+        } finally {
+            clientLock.unlock();
+        }
     }
 }

@@ -1,7 +1,7 @@
 package dev.lightrun.server.cli;
 
+import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.RunnerException;
-import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.LightRunServer;
 import dev.lightrun.server.config.ConfigException;
 import dev.lightrun.server.config.CallbackSettings;
@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -163,27 +164,21 @@ final class ServeCommand implements Callable<Integer> {
         } catch (ConfigException | IllegalArgumentException e) {
             return fail(e.getMessage());
         }
-        DockerRunner runner;
-        try {
-            runner = LightRunServer.runnerFor(config);
-        } catch (RuntimeException e) {
-            return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
-        }
-        try {
-            runner.info();
-        } catch (RunnerException e) {
-            runner.close();
-            return fail("no Docker daemon answers at " + dockerHost() + "; start one (e.g. `sudo dockerd &` or "
-                    + "`sudo systemctl start docker`) or set DOCKER_HOST");
-        }
         // Checked before starting, so a busy port is this one line, not Javalin's error log and a "stopped" line.
         if (!portIsFree(config.host(), config.port())) {
-            runner.close();
             return fail(portInUse(config));
         }
         LightRunServer server;
         try {
-            server = LightRunServer.start(config, runner);
+            server = LightRunServer.startWhenDockerAnswers(config);
+        } catch (UncheckedIOException e) {
+            return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
+        } catch (RunnerException e) {
+            if (e.code() == ErrorCode.DAEMON_UNREACHABLE) {
+                return fail("no Docker daemon answers at " + dockerHost() + "; start one (e.g. `sudo dockerd &` or "
+                        + "`sudo systemctl start docker`) or set DOCKER_HOST");
+            }
+            return fail("could not start: " + e.getMessage());
         } catch (RuntimeException e) {
             if (hasCause(e, BindException.class)) {
                 return fail(portInUse(config));

@@ -15,11 +15,16 @@ import jakarta.validation.ValidatorFactory;
 import org.hibernate.validator.messageinterpolation.ParameterMessageInterpolator;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Turns a request body into a valid {@link RunRequest} or a 400 that names every field at fault: malformed JSON,
@@ -31,16 +36,37 @@ public final class RunRequestParser {
             "network", "networks", "workdir", "env", "extract", "detached", "callbackUrl", "callbackSecret", "memory",
             "cpus", "pids", "user", "readOnlyRootfs", "runtime");
 
-    private final Validator validator;
+    /** Far beyond the bootstrap's few hundred milliseconds on a loaded machine; only a bug would reach it. */
+    private static final Duration VALIDATOR_DEADLINE = Duration.ofSeconds(30);
+
+    private final CompletableFuture<Validator> validator;
     private final RunRequestRules rules;
 
+    /** Bootstraps Hibernate Validator (~450 classes) on a virtual thread: server start-up does not wait for it. */
     public RunRequestParser(RunRequestRules rules) {
+        this.validator = CompletableFuture.supplyAsync(RunRequestParser::bootstrapValidator,
+                task -> Thread.ofVirtual().name("validator-bootstrap").start(task));
+        this.rules = rules;
+    }
+
+    private static Validator bootstrapValidator() {
         // Parameter interpolation: our messages use only {min}/{max}; no expression language needed at runtime.
         ValidatorFactory factory = Validation.byDefaultProvider().configure()
                 .messageInterpolator(new ParameterMessageInterpolator())
                 .buildValidatorFactory();
-        this.validator = factory.getValidator();
-        this.rules = rules;
+        return factory.getValidator();
+    }
+
+    /** The validator, waiting for its bootstrap if the first request comes before it is done. */
+    private Validator validator() {
+        try {
+            return validator.get(VALIDATOR_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the validator", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the validator could not be built", e);
+        }
     }
 
     public RunRequest parse(byte[] body) {
@@ -66,7 +92,7 @@ public final class RunRequestParser {
         } catch (JsonProcessingException e) {
             throw ApiException.badRequest("$", "invalid JSON: " + e.getOriginalMessage());
         }
-        for (ConstraintViolation<RunRequest> violation : validator.validate(request)) {
+        for (ConstraintViolation<RunRequest> violation : validator().validate(request)) {
             errors.add(new FieldError(pathOf(violation.getPropertyPath()), violation.getMessage()));
         }
         for (FieldError rule : rules.check(request)) {

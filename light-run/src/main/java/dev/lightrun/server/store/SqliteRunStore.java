@@ -35,12 +35,14 @@ public final class SqliteRunStore implements RunStore {
     private final Connection connection;
     private final ObjectMapper json;
     private final ReentrantLock lock = new ReentrantLock();
+    private final Path file;
+    private final int migrationsApplied;
 
     public SqliteRunStore(Path dataDir, ObjectMapper json) {
         this.json = json;
         try {
             Files.createDirectories(dataDir);
-            Path file = dataDir.resolve("light-run.db");
+            this.file = dataDir.resolve("light-run.db");
             this.connection = DriverManager.getConnection("jdbc:sqlite:" + file);
             try (Statement pragmas = connection.createStatement()) {
                 pragmas.execute("PRAGMA journal_mode=WAL");
@@ -48,13 +50,21 @@ public final class SqliteRunStore implements RunStore {
                 pragmas.execute("PRAGMA busy_timeout=5000");
                 pragmas.execute("PRAGMA foreign_keys=ON");
             }
-            int applied = Migrations.apply(connection);
-            log.info("store - {} ({} migration(s) applied, schema version {})", file, applied, Migrations.latest());
+            this.migrationsApplied = Migrations.apply(connection);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data folder " + dataDir, e);
         } catch (SQLException e) {
             throw new StoreException("cannot open the run store in " + dataDir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Logs the store's file and what opening it migrated. Not done by the constructor: the server opens the store while
+     * it waits for Docker, and a server that cannot start for want of Docker says only that.
+     */
+    public void logOpened() {
+        log.info("store - {} ({} migration(s) applied, schema version {})", file, migrationsApplied,
+                Migrations.latest());
     }
 
     @Override
