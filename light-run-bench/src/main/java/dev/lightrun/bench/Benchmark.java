@@ -154,6 +154,9 @@ public final class Benchmark implements Callable<Integer> {
         settings.put("dockerCli", dockerCli);
         settings.put("serverJar", repo.relativize(jar.toAbsolutePath()).toString() + " (run from a copy in the work folder)");
         settings.put("serverJvmOptions", serverJvmOptions);
+        // The server inherits LIGHT_RUN_FILES_MODE: `LIGHT_RUN_FILES_MODE=archive scripts/bench.sh` measures the portable path.
+        String filesMode = System.getenv().getOrDefault("LIGHT_RUN_FILES_MODE", "auto");
+        settings.put("serverFilesMode", filesMode);
         settings.put("percentiles", "nearest rank");
         results.put("settings", settings);
 
@@ -162,8 +165,9 @@ public final class Benchmark implements Callable<Integer> {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         int exit = 0;
         try {
-            out.printf("light-run benchmark%s: image %s, %d cores, load %s, work folder %s%n", quick ? " (quick)" : "",
-                    image, Runtime.getRuntime().availableProcessors(), loadAverage(), workDir);
+            out.printf("light-run benchmark%s: image %s, %d cores, load %s, server files mode %s, work folder %s%n",
+                    quick ? " (quick)" : "", image, Runtime.getRuntime().availableProcessors(), loadAverage(), filesMode,
+                    workDir);
 
             // 4. Start-up first, on a quiet server: process start to the first 200 from /health, RSS after it. The
             // first start finds no class archive (the jar copy is new) and writes one when it exits; later ones map it.
