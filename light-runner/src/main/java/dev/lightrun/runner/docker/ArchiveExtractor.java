@@ -7,6 +7,7 @@ import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.SkippedEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -81,7 +82,7 @@ final class ArchiveExtractor {
             if (entry.isDirectory()) {
                 createFolder(target);
                 entries.add(new ExtractedEntry(name, 0, EntryType.DIRECTORY));
-            } else if (entry.isFile() && !entry.isLink() && !entry.isSymbolicLink()) {
+            } else if (isRegularFile(entry)) {
                 writeFile(tar, entry, name, target, buffer);
             } else {
                 skipped.add(new SkippedEntry(name, kind(entry) + " skipped, never followed"));
@@ -216,6 +217,16 @@ final class ArchiveExtractor {
             clean.append(segment);
         }
         return clean.toString();
+    }
+
+    /**
+     * Only a plain file's entry (type '0', or NUL in old archives, or '7', a contiguous file). Not
+     * {@link TarArchiveEntry#isFile()}: it answers true for every type that is not a folder, fifos and devices
+     * included, which would then be written as empty files instead of being skipped.
+     */
+    private static boolean isRegularFile(TarArchiveEntry entry) {
+        byte type = entry.getLinkFlag();
+        return type == TarConstants.LF_NORMAL || type == TarConstants.LF_OLDNORM || type == TarConstants.LF_CONTIG;
     }
 
     private static String kind(TarArchiveEntry entry) {
