@@ -8,8 +8,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static dev.lightrun.server.TestServer.assertNoContainersLeftFor;
@@ -17,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code POST /run} with files and input gives the workload the same files, owners and stdin whether the server
- * uploads them ({@code files-mode archive}) or bind-mounts a folder of its data dir ({@code files-mode bind}).
+ * uploads them ({@code files-mode archive}) or bind-mounts a folder of its data dir ({@code files-mode bind}); and an
+ * artifact extracted from the workdir downloads byte for byte the same either way.
  */
 class FilesModeIT {
     private static final String EXPECTED = """
@@ -47,6 +51,62 @@ class FilesModeIT {
         assertThat(state.path("status").asText()).as("state %s", state).isEqualTo("succeeded");
         assertNoContainersLeftFor(state.path("id").asText());
         return state;
+    }
+
+    private static final int BIG_BYTES = 20 * 1024 * 1024;
+
+    /** A 20 MiB file the workload writes under its workdir (the same bytes every time), extracted. */
+    private static ObjectNode bigArtifact() {
+        ObjectNode body = TestServer.busybox("mkdir out && seq 1 3000000 | head -c " + BIG_BYTES + " > out/big.bin"
+                + " && sha256sum out/big.bin");
+        body.putArray("extract").add("/app/out/big.bin");
+        return body;
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    /** Runs {@link #bigArtifact()} and downloads it: its timings and the downloaded bytes' sha256. */
+    private static Map.Entry<JsonNode, String> bigArtifactDownloaded(TestServer server) throws Exception {
+        JsonNode state = server.runSync(bigArtifact());
+        assertThat(state.path("status").asText()).as("state %s", state).isEqualTo("succeeded");
+        String id = state.path("id").asText();
+        assertNoContainersLeftFor(id);
+        String inside = state.path("logs").path("stdout").asText().split("\\s+")[0];
+        TestServer.Response download = server.get("/runs/" + id + "/artifacts/big.bin");
+        assertThat(download.status()).isEqualTo(200);
+        assertThat(download.body()).hasSize(BIG_BYTES);
+        String downloaded = sha256(download.body());
+        assertThat(downloaded).as("the sha256 the workload printed").isEqualTo(inside);
+        return Map.entry(state.path("timings"), downloaded);
+    }
+
+    @Test
+    void anArtifactExtractedFromTheWorkdirDownloadsIdenticalFromTheArchiveAndTheBindServer(@TempDir Path base)
+            throws Exception {
+        Map.Entry<JsonNode, String> archived;
+        try (TestServer server = TestServer.start(Files.createDirectories(base.resolve("archive-artifacts")),
+                c -> c.withFilesMode("archive"))) {
+            archived = bigArtifactDownloaded(server);
+        }
+        Map.Entry<JsonNode, String> bound;
+        try (TestServer server = TestServer.start(Files.createDirectories(base.resolve("bind-artifacts")),
+                c -> c.withFilesMode("bind"))) {
+            // The first run of an image uploads and looks at its workdir; from the second on, the workdir is
+            // bind-mounted and the extracted file is read from the host folder, not through the Engine.
+            bigArtifactDownloaded(server);
+            bound = bigArtifactDownloaded(server);
+        }
+
+        assertThat(archived.getKey().has("upload")).as("timings %s", archived.getKey()).isTrue();
+        assertThat(archived.getKey().has("files")).as("timings %s", archived.getKey()).isFalse();
+        assertThat(bound.getKey().has("files")).as("timings %s", bound.getKey()).isTrue();
+        assertThat(bound.getKey().has("upload")).as("timings %s", bound.getKey()).isFalse();
+        assertThat(bound.getValue()).isEqualTo(archived.getValue());
+        try (Stream<Path> left = Files.list(base.resolve("bind-artifacts-data").resolve("run-files"))) {
+            assertThat(left).as("files folders left by the bind server's runs").isEmpty();
+        }
     }
 
     @Test

@@ -7,16 +7,19 @@ import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.SkippedEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -30,7 +33,7 @@ import java.util.List;
 final class ArchiveExtractor {
     private static final int BUFFER_BYTES = 128 * 1024;
     private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> FILE_MODE =
-            java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+            PosixFilePermissions.fromString("rw-r--r--");
     private static final Object OUR_UID = ownId("unix:uid");
     private static final Object OUR_GID = ownId("unix:gid");
 
@@ -80,7 +83,7 @@ final class ArchiveExtractor {
             if (entry.isDirectory()) {
                 createFolder(target);
                 entries.add(new ExtractedEntry(name, 0, EntryType.DIRECTORY));
-            } else if (entry.isFile() && !entry.isLink() && !entry.isSymbolicLink()) {
+            } else if (isRegularFile(entry)) {
                 writeFile(tar, entry, name, target, buffer);
             } else {
                 skipped.add(new SkippedEntry(name, kind(entry) + " skipped, never followed"));
@@ -148,20 +151,60 @@ final class ArchiveExtractor {
         }
         createFolder(target.getParent());
         Files.deleteIfExists(target);
-        try {
-            Files.createLink(target, source);
-            // The inode is the workload's: make it ours. (Its other name goes with the run's folder.)
-            Files.setAttribute(target, "unix:uid", OUR_UID, LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(target, "unix:gid", OUR_GID, LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException | RuntimeException notLinkable) {
-            // Another filesystem, or not ours to chown: a kernel-side copy (no user-space buffer), owned by us.
-            Files.deleteIfExists(target);
-            Files.copy(source, target, LinkOption.NOFOLLOW_LINKS);
+        if (!madeOurs(source) || !linked(source, target)) {
+            copy(source, target);
         }
         Files.setPosixFilePermissions(target, FILE_MODE);
         long copied = Files.size(target);
         totalBytes += copied;
         entries.add(new ExtractedEntry(name, copied, EntryType.FILE));
+    }
+
+    /**
+     * Gives the workload's file our owner and mode 0644 while its only name is still in the run's folder (under a
+     * root-only parent), so that the destination never holds it, not even for an instant, with the workload's owner
+     * or a set-uid bit. False when it cannot be made ours (we are not root): it is then copied.
+     */
+    private static boolean madeOurs(Path source) {
+        try {
+            Files.setAttribute(source, "unix:uid", OUR_UID, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(source, "unix:gid", OUR_GID, LinkOption.NOFOLLOW_LINKS);
+            // chmod follows links, but the source is a regular file and no process of the run is left to swap it.
+            Files.setPosixFilePermissions(source, FILE_MODE);
+            return true;
+        } catch (IOException | RuntimeException notOurs) {
+            return false;
+        }
+    }
+
+    /** A second name for the file in the destination: no copy at all. False on another filesystem. */
+    private static boolean linked(Path source, Path target) {
+        try {
+            Files.createLink(target, source);
+            return true;
+        } catch (IOException | RuntimeException notLinkable) {
+            return false;
+        }
+    }
+
+    /**
+     * A kernel-side copy (copy_file_range or sendfile: no user-space buffer) into a file we create with mode 0644.
+     * Not {@link Files#copy}: it creates the target with the source's mode, set-uid bit included, for as long as the
+     * copy takes.
+     */
+    private static void copy(Path source, Path target) throws IOException {
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+             FileChannel out = FileChannel.open(target, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+                     StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(FILE_MODE))) {
+            long size = in.size();
+            for (long position = 0; position < size; ) {
+                long moved = in.transferTo(position, size - position, out);
+                if (moved <= 0) {
+                    break; // shorter than it said: nothing can change it now, so it is what it is
+                }
+                position += moved;
+            }
+        }
     }
 
     private void writeFile(TarArchiveInputStream tar, TarArchiveEntry entry, String name, Path target, byte[] buffer)
@@ -224,6 +267,16 @@ final class ArchiveExtractor {
             clean.append(segment);
         }
         return clean.toString();
+    }
+
+    /**
+     * Only a plain file's entry (type '0', or NUL in old archives, or '7', a contiguous file). Not
+     * {@link TarArchiveEntry#isFile()}: it answers true for every type that is not a folder, fifos and devices
+     * included, which would then be written as empty files instead of being skipped.
+     */
+    private static boolean isRegularFile(TarArchiveEntry entry) {
+        byte type = entry.getLinkFlag();
+        return type == TarConstants.LF_NORMAL || type == TarConstants.LF_OLDNORM || type == TarConstants.LF_CONTIG;
     }
 
     private static String kind(TarArchiveEntry entry) {

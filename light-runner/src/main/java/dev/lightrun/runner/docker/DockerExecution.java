@@ -409,7 +409,7 @@ final class DockerExecution implements Execution {
                     continue;
                 }
                 if (local.source() != null) {
-                    extractor.copyTree(local.source(), path.substring(path.lastIndexOf('/') + 1));
+                    extractor.copyTree(local.source(), lastName(path));
                     continue;
                 }
                 try (InputStream tar = docker.copyArchiveFromContainerCmd(containerId, path).exec()) {
@@ -446,11 +446,15 @@ final class DockerExecution implements Execution {
      */
     private Local local(String path) {
         String workdir = spec.workdir();
+        // A trailing slash asks for a folder: the Engine follows a link named so, hence the last name must then be a
+        // real folder too, like every one on the way.
+        boolean folderWanted = path.endsWith("/");
+        String trimmed = folderWanted ? path.substring(0, path.length() - 1) : path;
         String relative;
-        if (path.equals(workdir)) {
+        if (trimmed.equals(workdir)) {
             relative = "";
-        } else if (path.startsWith(workdir + "/")) {
-            relative = path.substring(workdir.length() + 1);
+        } else if (trimmed.startsWith(workdir + "/")) {
+            relative = trimmed.substring(workdir.length() + 1);
         } else {
             return Local.NOT_LOCAL;
         }
@@ -458,7 +462,7 @@ final class DockerExecution implements Execution {
         String[] segments = relative.isEmpty() ? new String[0] : relative.split("/");
         for (int i = 0; i < segments.length; i++) {
             current = current.resolve(segments[i]);
-            boolean last = i == segments.length - 1;
+            boolean last = i == segments.length - 1 && !folderWanted;
             if (!Files.exists(current, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 return Files.isDirectory(current.getParent(), java.nio.file.LinkOption.NOFOLLOW_LINKS)
                         ? Local.MISSING : Local.NOT_LOCAL;
@@ -470,10 +474,19 @@ final class DockerExecution implements Execution {
         return new Local(current, false);
     }
 
+    /**
+     * The name a path is extracted under, as the Engine's archive names it: its last name, a trailing slash ignored
+     * ({@code /app/out/} is {@code out}, never the destination itself).
+     */
+    static String lastName(String path) {
+        String trimmed = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        return trimmed.substring(trimmed.lastIndexOf('/') + 1);
+    }
+
     /** A refused extraction leaves nothing half-written behind: every top-level name we write is ours to delete. */
     private void deleteExtracted(Extraction extraction) {
         for (String path : extraction.paths()) {
-            Path target = extraction.destination().resolve(path.substring(path.lastIndexOf('/') + 1));
+            Path target = extraction.destination().resolve(lastName(path));
             if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 continue;
             }
