@@ -170,8 +170,9 @@ public final class LightRunServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        log.info("light-run {} - listening on http://{}:{} (artifacts in {})", version(), config.host(),
-                server.port(), config.artifactsDir());
+        log.info("light-run {} - listening on http://{}:{} (artifacts in {}; run files {})", version(), config.host(),
+                server.port(), config.artifactsDir(),
+                runner instanceof DockerRunner docker ? docker.filesDelivery() : "as the runner delivers them");
         if (config.token() == null) {
             log.warn("no token set: the API is open to anyone who can reach {}:{}; set LIGHT_RUN_TOKEN or --token",
                     config.host(), server.port());

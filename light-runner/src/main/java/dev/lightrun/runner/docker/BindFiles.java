@@ -39,13 +39,24 @@ final class BindFiles {
 
     /** Null when bind mounts are off: every run uploads its files. */
     private final Path root;
+    private final String description;
 
-    private BindFiles(Path root) {
+    private BindFiles(Path root, String description) {
         this.root = root;
+        this.description = description;
     }
 
     static BindFiles off() {
-        return new BindFiles(null);
+        return off("uploaded with the archive API (files mode archive)");
+    }
+
+    private static BindFiles off(String why) {
+        return new BindFiles(null, why);
+    }
+
+    /** How runs get their files, and why: for the caller to log once it is up (building a runner logs nothing). */
+    String description() {
+        return description;
     }
 
     /**
@@ -59,8 +70,7 @@ final class BindFiles {
         }
         String why = mode == FilesMode.AUTO ? whyNotAuto(dockerHost) : null;
         if (why != null) {
-            log.info("files - uploaded with the archive API ({})", why);
-            return off();
+            return off("uploaded with the archive API (" + why + ")");
         }
         try {
             Files.createDirectories(root);
@@ -69,11 +79,10 @@ final class BindFiles {
             if (mode == FilesMode.BIND) {
                 throw new RunnerException(ErrorCode.INVALID_REQUEST, "files mode bind: cannot prepare " + root + ": " + e, e);
             }
-            log.info("files - uploaded with the archive API ({} is unusable: {})", root, e.toString());
-            return off();
+            return off("uploaded with the archive API (" + root + " is unusable: " + e + ")");
         }
-        log.info("files - bind-mounted from {} (local daemon)", root);
-        return new BindFiles(root);
+        return new BindFiles(root, "bind-mounted from " + root + (mode == FilesMode.BIND ? " (files mode bind)"
+                : " (the daemon is local, shares our filesystem, and we run as root)"));
     }
 
     /** Null when AUTO may bind-mount; otherwise the reason it may not. */
@@ -81,8 +90,8 @@ final class BindFiles {
         if (dockerHost == null || !"unix".equals(dockerHost.getScheme())) {
             return "the daemon is not on a local unix socket";
         }
-        if (!sharesFilesystemWithDaemon()) {
-            return "no Docker daemon process here shares this process's filesystem (mount namespace)";
+        if (!sharesFilesystemWithDaemon(Path.of(dockerHost.getPath()))) {
+            return "the daemon on " + dockerHost.getPath() + " is not a process sharing this one's filesystem";
         }
         try {
             Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
@@ -96,44 +105,79 @@ final class BindFiles {
     }
 
     /**
-     * True when a dockerd process runs in this process's mount namespace, so a host path means the same to both.
-     * (Being in a container is not the test: a daemon may run in the same container, as on our CI machines; a socket
-     * mounted in from the host is the case to rule out, and there the daemon's process is not visible at all.) The
-     * daemon is found by its pid file, else by name.
+     * True when the daemon listening on {@code socket} is a process in this process's mount namespace, so a host path
+     * means the same to both. Being in a container is not the test: a daemon may run in the same container, as on our
+     * CI machines. The cases to rule out are a socket mounted in from elsewhere (its listener is not among our
+     * processes) and another daemon merely running next to us. So: the listening socket bound at that path is looked
+     * up in /proc/net/unix, and it must be among the open files of a {@code dockerd} process of our mount namespace.
      */
-    static boolean sharesFilesystemWithDaemon() {
+    static boolean sharesFilesystemWithDaemon(Path socket) {
         try {
-            Path ours = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt"));
-            List<String> pids = new ArrayList<>();
-            Path pidFile = Path.of("/var/run/docker.pid");
-            if (Files.isReadable(pidFile)) {
-                pids.add(Files.readString(pidFile).trim());
+            Set<String> listening = listeningSocketInodes(socket);
+            if (listening.isEmpty()) {
+                return false;
             }
+            Path ours = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt"));
             try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
                 for (Path process : processes) {
-                    Path comm = process.resolve("comm");
-                    try {
-                        if (Files.readString(comm).trim().equals("dockerd")) {
-                            pids.add(process.getFileName().toString());
-                        }
-                    } catch (IOException gone) {
-                        // the process ended meanwhile, or is not ours to read
-                    }
-                }
-            }
-            for (String pid : pids) {
-                try {
-                    if (ours.equals(Files.readSymbolicLink(Path.of("/proc", pid, "ns", "mnt")))) {
+                    if (isDockerdHere(process, ours) && holdsAny(process, listening)) {
                         return true;
                     }
-                } catch (IOException | java.nio.file.InvalidPathException notReadable) {
-                    // a stale pid file, or a process we may not look into
                 }
             }
             return false;
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** Inodes (as in {@code socket:[inode]}) of the listening unix sockets bound at that path. */
+    private static Set<String> listeningSocketInodes(Path socket) throws IOException {
+        Path wanted = realOrNormal(socket);
+        Set<String> inodes = new java.util.HashSet<>();
+        for (String line : Files.readAllLines(Path.of("/proc/net/unix"))) {
+            // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 is __SO_ACCEPTCON: a listener.
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length >= 8 && fields[3].equals("00010000") && fields[7].startsWith("/")
+                    && realOrNormal(Path.of(fields[7])).equals(wanted)) {
+                inodes.add("socket:[" + fields[6] + "]");
+            }
+        }
+        return inodes;
+    }
+
+    private static Path realOrNormal(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path.toAbsolutePath().normalize();
+        }
+    }
+
+    private static boolean isDockerdHere(Path process, Path ourMountNamespace) {
+        try {
+            return Files.readString(process.resolve("comm")).trim().equals("dockerd")
+                    && ourMountNamespace.equals(Files.readSymbolicLink(process.resolve("ns/mnt")));
+        } catch (IOException | RuntimeException gone) {
+            return false; // ended meanwhile, or not ours to look into
+        }
+    }
+
+    private static boolean holdsAny(Path process, Set<String> sockets) {
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(process.resolve("fd"))) {
+            for (Path fd : fds) {
+                try {
+                    if (sockets.contains(Files.readSymbolicLink(fd).toString())) {
+                        return true;
+                    }
+                } catch (IOException closed) {
+                    // closed meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        return false;
     }
 
     boolean enabled() {

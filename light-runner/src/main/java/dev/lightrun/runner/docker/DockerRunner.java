@@ -90,6 +90,11 @@ public final class DockerRunner implements Runner {
         return context.bindFiles().enabled();
     }
 
+    /** How runs of this runner get their files, and why, in words: for a start-up log line. */
+    public String filesDelivery() {
+        return context.bindFiles().description();
+    }
+
     /** A runner for the daemon named by the environment (DOCKER_HOST, else the local socket). */
     public static DockerRunner fromEnvironment() {
         return builder().build();

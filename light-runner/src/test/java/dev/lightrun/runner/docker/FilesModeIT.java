@@ -418,7 +418,14 @@ class FilesModeIT {
 
     @Test
     void autoBindsOnlyForALocalDaemonSharingOurFilesystem(@TempDir Path temp) throws Exception {
-        assertThat(BindFiles.sharesFilesystemWithDaemon()).as("dockerd runs next to this test").isTrue();
+        assertThat(BindFiles.sharesFilesystemWithDaemon(Path.of("/var/run/docker.sock"))).as("dockerd runs next to this test").isTrue();
+        // A socket path nobody listens on is no proof, even with a dockerd next to us: it may be someone else's daemon.
+        assertThat(BindFiles.sharesFilesystemWithDaemon(temp.resolve("nobody.sock"))).isFalse();
+        try (DockerRunner elsewhere = DockerRunner.builder().filesMode(FilesMode.AUTO).filesRoot(temp.resolve("elsewhere"))
+                .dockerHost(URI.create("unix://" + temp.resolve("nobody.sock"))).instance("files-it-elsewhere").build()) {
+            assertThat(elsewhere.bindsFiles()).isFalse();
+            assertThat(elsewhere.filesDelivery()).contains("archive API");
+        }
         Path autoRoot = temp.resolve("auto");
         try (DockerRunner auto = DockerRunner.builder().filesMode(FilesMode.AUTO).filesRoot(autoRoot)
                 .instance("files-it-auto-" + UUID.randomUUID().toString().substring(0, 8)).build();
