@@ -77,6 +77,7 @@ final class DockerExecution implements Execution {
     private final CountDownLatch startSettled = new CountDownLatch(1);
     private volatile ScheduledFuture<?> timeoutTask;
     private volatile boolean abandoned;
+    private volatile Runnable beforeResult = () -> { };
     /**
      * Whether the run's bind-mounted files folder is this execution's to delete: it made it, or it re-attached to the
      * run that did. A folder that was there already belongs to another run with the same id and is never touched.
@@ -104,6 +105,11 @@ final class DockerExecution implements Execution {
         this.existing = existing;
         this.stdout = new TailBuffer(spec.logCapBytes());
         this.stderr = new TailBuffer(spec.logCapBytes());
+    }
+
+    /** Runs just before the result completes (the runner forgets the run there). */
+    void beforeResult(Runnable action) {
+        this.beforeResult = action;
     }
 
     /**
@@ -245,6 +251,7 @@ final class DockerExecution implements Execution {
                 }
                 // The log is complete before anyone learns the run has ended.
                 closeLogSink();
+                beforeResult.run();
                 result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
             }
         }

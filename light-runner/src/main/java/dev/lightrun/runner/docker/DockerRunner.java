@@ -120,6 +120,8 @@ public final class DockerRunner implements Runner {
         if (live.putIfAbsent(runId, execution) != null) {
             throw new RunnerException(ErrorCode.CONFLICT, "run " + runId + " is already running");
         }
+        // Before the result completes, so whoever awaited it finds the run no longer live.
+        execution.beforeResult(() -> live.remove(runId, execution));
         execution.result().whenComplete((result, failure) -> live.remove(runId, execution));
         Thread.ofVirtual().name("run-" + runId).start(() -> {
             try {
