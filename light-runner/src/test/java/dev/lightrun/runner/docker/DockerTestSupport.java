@@ -56,6 +56,18 @@ public final class DockerTestSupport implements BeforeAllCallback, AfterAllCallb
     private volatile DockerClient client;
     private volatile String testName = "test";
 
+    /** Names in a folder, sorted. */
+    public static List<String> children(java.nio.file.Path folder) throws IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> listed = java.nio.file.Files.list(folder)) {
+            return listed.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Hex SHA-256 of some bytes, as {@code sha256sum} prints it. */
+    public static String sha256(byte[] bytes) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
     public DockerRunner runner() {
         return runner;
     }

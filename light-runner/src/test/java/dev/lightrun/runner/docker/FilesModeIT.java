@@ -97,18 +97,8 @@ class FilesModeIT {
     /** Every run of the bind runner (and everything a test planted) is gone from the files root after each test. */
     @AfterEach
     void bindRootIsEmpty() throws IOException {
-        assertThat(children(bindRoot)).as("folders left in the bind runner's files root").isEmpty();
+        assertThat(DockerTestSupport.children(bindRoot)).as("folders left in the bind runner's files root").isEmpty();
         assertThat(roots.resolve("archive")).as("an archive runner makes no files root").doesNotExist();
-    }
-
-    private static List<String> children(Path folder) throws IOException {
-        try (Stream<Path> listed = Files.list(folder)) {
-            return listed.map(p -> p.getFileName().toString()).sorted().toList();
-        }
-    }
-
-    private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 
     /**
@@ -150,9 +140,9 @@ class FilesModeIT {
                         a/top.txt 644 0:0
                         """),
                 new Case(docker.busybox("stat -c '%s' blob.bin; sha256sum blob.bin").file("blob.bin", BLOB).build(),
-                        BLOB.length + "\n" + sha256(BLOB) + "  blob.bin\n"),
+                        BLOB.length + "\n" + DockerTestSupport.sha256(BLOB) + "  blob.bin\n"),
                 new Case(docker.busybox("cat | sha256sum; cat; ls -A").stdin(STDIN).build(),
-                        sha256(STDIN.getBytes(StandardCharsets.UTF_8)) + "  -\n"),
+                        DockerTestSupport.sha256(STDIN.getBytes(StandardCharsets.UTF_8)) + "  -\n"),
                 new Case(docker.busybox("id -u; id -g; echo made > made.txt && cat made.txt;"
                                 + " stat -c '%n %u:%g %a' . in.txt made.txt; cat; ls -A")
                         .file("in.txt", "in\n").stdin("from stdin\n").limits(Limits.DEFAULTS.withUser(NOBODY)).build(),
@@ -282,7 +272,7 @@ class FilesModeIT {
                 .isFalse();
         assertThat(hostFile).hasContent("keep me");
         assertThat(inner).hasContent("keep me too");
-        assertThat(children(hostFolder)).containsExactly("inner.txt");
+        assertThat(DockerTestSupport.children(hostFolder)).containsExactly("inner.txt");
     }
 
     @Test

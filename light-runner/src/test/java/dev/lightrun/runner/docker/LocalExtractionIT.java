@@ -129,22 +129,12 @@ class LocalExtractionIT {
             for (Path p : walk.filter(p -> !p.equals(root)).toList()) {
                 BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 String what = a.isDirectory() ? "dir"
-                        : a.isRegularFile() ? "file " + a.size() + " " + sha256(Files.readAllBytes(p))
+                        : a.isRegularFile() ? "file " + a.size() + " " + DockerTestSupport.sha256(Files.readAllBytes(p))
                         : a.isSymbolicLink() ? "symlink" : "other";
                 found.put(root.relativize(p).toString(), what);
             }
         }
         return found;
-    }
-
-    private static List<String> children(Path folder) throws IOException {
-        try (Stream<Path> listed = Files.list(folder)) {
-            return listed.map(p -> p.getFileName().toString()).sorted().toList();
-        }
-    }
-
-    private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 
     private static int links(Path file) throws IOException {
@@ -261,18 +251,18 @@ class LocalExtractionIT {
         Map<String, String> archivedTree = tree(pair.archiveDest());
         Map<String, String> boundTree = tree(pair.bindDest());
         assertThat(archivedTree.remove("hostname")).isEqualTo("file " + (archivedHostname.length() + 1) + " "
-                + sha256((archivedHostname + "\n").getBytes(StandardCharsets.UTF_8)));
+                + DockerTestSupport.sha256((archivedHostname + "\n").getBytes(StandardCharsets.UTF_8)));
         assertThat(boundTree.remove("hostname")).isEqualTo("file " + (boundHostname.length() + 1) + " "
-                + sha256((boundHostname + "\n").getBytes(StandardCharsets.UTF_8)));
+                + DockerTestSupport.sha256((boundHostname + "\n").getBytes(StandardCharsets.UTF_8)));
         assertThat(boundTree.remove("out/pair-b")).isEqualTo(boundTree.get("out/pair-a"));
         assertThat(boundTree).isEqualTo(archivedTree);
-        assertThat(boundTree.get("out/random.bin")).isEqualTo("file " + SEED.length + " " + sha256(SEED));
-        assertThat(boundTree.get("out/locked.txt")).isEqualTo("file 7 " + sha256("locked\n".getBytes(StandardCharsets.UTF_8)));
+        assertThat(boundTree.get("out/random.bin")).isEqualTo("file " + SEED.length + " " + DockerTestSupport.sha256(SEED));
+        assertThat(boundTree.get("out/locked.txt")).isEqualTo("file 7 " + DockerTestSupport.sha256("locked\n".getBytes(StandardCharsets.UTF_8)));
 
         Path bindDest = pair.bindDest();
         assertOursAndHarmless(bindDest);
-        assertThat(children(bindDest.getParent())).as("written beside the destination").containsExactly("dest");
-        assertThat(children(pair.archiveDest().getParent())).as("written beside the destination").containsExactly("dest");
+        assertThat(DockerTestSupport.children(bindDest.getParent())).as("written beside the destination").containsExactly("dest");
+        assertThat(DockerTestSupport.children(pair.archiveDest().getParent())).as("written beside the destination").containsExactly("dest");
         // One filesystem: the workload's file itself was linked in (the inode it saw), not copied; its name in the
         // run's folder is gone with the folder, so this is its only name now.
         assertThat(Files.getAttribute(bindDest, "unix:dev")).isEqualTo(Files.getAttribute(bindRoot, "unix:dev"));
@@ -315,9 +305,9 @@ class LocalExtractionIT {
         }
         assertBound(pair.bind());
         for (Path dest : List.of(pair.archiveDest(), pair.bindDest())) {
-            assertThat(children(dest)).containsExactly("hostname", "r.txt");
+            assertThat(DockerTestSupport.children(dest)).containsExactly("hostname", "r.txt");
             assertThat(dest.resolve("r.txt")).hasContent("real\n");
-            assertThat(children(dest.getParent())).containsExactly("dest");
+            assertThat(DockerTestSupport.children(dest.getParent())).containsExactly("dest");
         }
         assertThat(pair.archiveDest().resolve("hostname")).hasContent(pair.archive().stdout());
         assertThat(pair.bindDest().resolve("hostname")).hasContent(pair.bind().stdout());
@@ -327,7 +317,7 @@ class LocalExtractionIT {
         }
         assertThat(links(pair.bindDest().resolve("hostname"))).isEqualTo(1);
         assertThat(secret).hasContent("host secret\n");
-        assertThat(children(hostFolder)).containsExactly("secret.txt");
+        assertThat(DockerTestSupport.children(hostFolder)).containsExactly("secret.txt");
         assertOursAndHarmless(pair.bindDest());
     }
 
@@ -371,9 +361,9 @@ class LocalExtractionIT {
                 assertThat(result.entries()).isEmpty();
             }
             for (Path dest : List.of(pair.archiveDest(), pair.bindDest())) {
-                assertThat(children(dest)).as(c.name() + ": left in " + dest).containsExactly("keep.txt");
+                assertThat(DockerTestSupport.children(dest)).as(c.name() + ": left in " + dest).containsExactly("keep.txt");
                 assertThat(dest.resolve("keep.txt")).hasContent("was there");
-                assertThat(children(dest.getParent())).containsExactly("dest");
+                assertThat(DockerTestSupport.children(dest.getParent())).containsExactly("dest");
             }
         }
     }
@@ -405,7 +395,7 @@ class LocalExtractionIT {
                     new ExtractedEntry("out/random.bin", SEED.length, EntryType.FILE),
                     new ExtractedEntry("out/sub", 0, EntryType.DIRECTORY),
                     new ExtractedEntry("out/sub/suid.sh", 5, EntryType.FILE));
-            assertThat(sha256(Files.readAllBytes(dest.resolve("out/random.bin")))).isEqualTo(sha256(SEED));
+            assertThat(DockerTestSupport.sha256(Files.readAllBytes(dest.resolve("out/random.bin")))).isEqualTo(DockerTestSupport.sha256(SEED));
             assertThat(dest.resolve("out/locked.txt")).hasContent("locked\n");
             assertThat(dest.resolve("out/sub/suid.sh")).hasContent("suid\n");
             assertOursAndHarmless(dest);
