@@ -22,6 +22,8 @@ final class LogRoutes {
     /** Longer than any run may last (its timeout is at most an hour). */
     private static final Duration FOLLOW_LIMIT = Duration.ofMinutes(70);
 
+    private static final java.time.Duration FINAL_STATE_WAIT = java.time.Duration.ofSeconds(10);
+
     private final RunService runs;
     private final RunLogs logs;
 
@@ -52,7 +54,12 @@ final class LogRoutes {
         ctx.contentType(jsonl ? "application/x-ndjson" : "text/plain; charset=utf-8");
         OutputStream out = ctx.res().getOutputStream();
         try {
-            reader.forEachLine(follow, record -> write(out, record, stream, jsonl, follow));
+            boolean complete = reader.forEachLine(follow, record -> write(out, record, stream, jsonl, follow));
+            if (follow && complete) {
+                // The log closes a moment before the run's final state is stored: end the follow after that, so a
+                // client that reads the run next finds it ended.
+                runs.awaitRecorded(id, FINAL_STATE_WAIT);
+            }
             out.flush();
         } catch (UncheckedIOException clientGone) {
             // The client closed the connection while following: nothing to answer.

@@ -34,8 +34,10 @@ public final class LogReader {
     /**
      * Passes each raw JSON record line to {@code sink}, in order. With {@code follow}, returns once the run's log has
      * closed (or the follow timeout passed) and everything written was passed on.
+     *
+     * @return true when the whole log was read (it was complete), false when a follow stopped at its timeout
      */
-    public void forEachLine(boolean follow, Consumer<String> sink) throws IOException, InterruptedException {
+    public boolean forEachLine(boolean follow, Consumer<String> sink) throws IOException, InterruptedException {
         long nextSegment = 0;
         long offset = 0;
         long deadline = System.nanoTime() + followTimeout.toNanos();
@@ -60,8 +62,11 @@ public final class LogReader {
                     offset += read;
                 }
             }
-            if (complete || System.nanoTime() > deadline) {
-                return;
+            if (complete) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
             }
             if (!progressed) {
                 writer.get().awaitChange(500);

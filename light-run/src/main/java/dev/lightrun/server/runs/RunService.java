@@ -120,6 +120,22 @@ public final class RunService {
         }
     }
 
+    /**
+     * Waits (at most {@code limit}) until a run this process is finishing has its final state stored; returns at once
+     * for a run that is not in flight here (already recorded, or never ours).
+     */
+    public void awaitRecorded(String id, Duration limit) throws InterruptedException {
+        CompletableFuture<RunState> finished = finishing.get(id);
+        if (finished == null) {
+            return;
+        }
+        try {
+            finished.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            // Not recorded in time (or it failed to be): the caller goes on; the state says what the store has.
+        }
+    }
+
     private byte[] requestBytes(RunRequest request) {
         try {
             return json.writeValueAsBytes(request);
