@@ -1,15 +1,14 @@
 package dev.lightrun.server.durable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,19 +24,8 @@ import static org.awaitility.Awaitility.await;
 class GracefulShutdownIT {
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path root;
-    private final List<ServerProcess> servers = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() {
-        servers.forEach(ServerProcess::close);
-        ServerProcess.Setup.in(root).removeLeftoverContainers();
-    }
-
-    private ServerProcess start(ServerProcess.Setup setup) {
-        ServerProcess server = setup.start();
-        servers.add(server);
-        return server;
-    }
+    @RegisterExtension
+    final ServerProcesses servers = new ServerProcesses();
 
     /**
      * One SIGTERM with both kinds of run in flight (one restart less than two scenarios): the sync run is cancelled
@@ -46,7 +34,7 @@ class GracefulShutdownIT {
     @Test
     void sigtermCancelsTheSyncRunAnswersItsClientAndLeavesTheDetachedRunRunning() throws Exception {
         ServerProcess.Setup setup = ServerProcess.Setup.in(root, "--shutdown-grace-ms", "2000");
-        ServerProcess first = start(setup);
+        ServerProcess first = servers.start(setup);
         String detached = first.api().submitDetached(script(RestartRecoveryIT.GATED, "extract", List.of("/app/o"),
                 "timeout", 120_000));
         CompletableFuture<HttpResponse<String>> client = first.api().postAsync("/run",
@@ -80,7 +68,7 @@ class GracefulShutdownIT {
         assertThat(DockerCli.containersOfRun(sync)).isEmpty();
         assertThat(DockerCli.isRunning(DockerCli.containerOf(detached))).as("the detached run's container").isTrue();
 
-        ServerProcess second = start(setup);
+        ServerProcess second = servers.start(setup);
         JsonNode recorded = second.api().run(sync);
         assertThat(recorded.path("status").asText()).isEqualTo("cancelled");
         assertThat(recorded.path("errorCode").asText()).isEqualTo("CANCELLED");

@@ -3,6 +3,7 @@ package dev.lightrun.server.durable;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,23 +24,16 @@ import static org.awaitility.Awaitility.await;
 class MaintenanceIT {
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path root;
-    private final List<ServerProcess> servers = new ArrayList<>();
+    @RegisterExtension
+    final ServerProcesses servers = new ServerProcesses();
     private final List<String> planted = new ArrayList<>();
 
     @AfterEach
     void cleanUp() {
-        servers.forEach(ServerProcess::close);
-        ServerProcess.Setup.in(root).removeLeftoverContainers();
         for (String object : planted) {
             DockerCli.tryRun("rm", "-f", object);
             DockerCli.tryRun("network", "rm", object);
         }
-    }
-
-    private ServerProcess start(ServerProcess.Setup setup) {
-        ServerProcess server = setup.start();
-        servers.add(server);
-        return server;
     }
 
     private String plant(String... dockerArgs) {
@@ -67,7 +61,7 @@ class MaintenanceIT {
     @Test
     void startUpSweepRemovesOrphansOfItsInstanceButNeitherATrackedRunNorAnotherInstance() {
         ServerProcess.Setup setup = ServerProcess.Setup.in(root);
-        ServerProcess first = start(setup);
+        ServerProcess first = servers.start(setup);
         String tracked = first.api().submitDetached(script(RestartRecoveryIT.GATED, "timeout", 120_000));
         await("container running").atMost(Duration.ofSeconds(30))
                 .until(() -> DockerCli.isRunning(DockerCli.containerOf(tracked)));
@@ -84,7 +78,7 @@ class MaintenanceIT {
                 orphanNetwork);
         assertThat(DockerCli.isRunning(runningOrphan)).isTrue();
 
-        ServerProcess second = start(setup.withFlags("--sweep-interval-ms", "500"));
+        ServerProcess second = servers.start(setup.withFlags("--sweep-interval-ms", "500"));
 
         // The start-up sweep ran before the server answered its first request.
         assertThat(DockerCli.exists("container", createdOrphan)).as("created orphan of this instance").isFalse();
@@ -103,7 +97,7 @@ class MaintenanceIT {
 
     @Test
     void periodicSweepLeavesARunningRunAlone() {
-        ServerProcess server = start(ServerProcess.Setup.in(root, "--sweep-interval-ms", "500"));
+        ServerProcess server = servers.start(ServerProcess.Setup.in(root, "--sweep-interval-ms", "500"));
         int sweepsBefore = sweeps(server);
 
         JsonNode state = server.api().runSync(script("sleep 5; echo survived", "timeout", 60_000));

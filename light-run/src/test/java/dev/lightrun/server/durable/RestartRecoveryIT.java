@@ -3,8 +3,8 @@ package dev.lightrun.server.durable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.server.CallbackReceiver;
 import dev.lightrun.server.callbacks.CallbackSender;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,19 +31,8 @@ class RestartRecoveryIT {
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path root;
-    private final List<ServerProcess> servers = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() {
-        servers.forEach(ServerProcess::close);
-        ServerProcess.Setup.in(root).removeLeftoverContainers();
-    }
-
-    private ServerProcess start(ServerProcess.Setup setup) {
-        ServerProcess server = setup.start();
-        servers.add(server);
-        return server;
-    }
+    @RegisterExtension
+    final ServerProcesses servers = new ServerProcesses();
 
     static void openGate(String runId) {
         DockerCli.run("exec", DockerCli.containerOf(runId), "touch", "/app/go");
@@ -53,7 +42,7 @@ class RestartRecoveryIT {
     void killNineMidRunThenRestartFinishesSyncAndDetachedRunsTruthfully() {
         ServerProcess.Setup setup = ServerProcess.Setup.in(root);
         try (CallbackReceiver receiver = CallbackReceiver.answering()) {
-            ServerProcess first = start(setup);
+            ServerProcess first = servers.start(setup);
             String detached = first.api().submitDetached(script(GATED, "extract", List.of("/app/o"),
                     "callbackUrl", receiver.url("/hook"), "callbackSecret", SECRET, "timeout", 120_000));
             CompletableFuture<HttpResponse<String>> syncClient = first.api().postAsync("/run",
@@ -75,7 +64,7 @@ class RestartRecoveryIT {
                     .until(() -> !DockerCli.isRunning(DockerCli.containerOf(sync)));
             assertThat(DockerCli.isRunning(DockerCli.containerOf(detached))).isTrue();
 
-            ServerProcess second = start(setup);
+            ServerProcess second = servers.start(setup);
 
             // Exited while the server was down: finished from its exit code, with its output.
             JsonNode syncState = second.api().awaitFinished(sync, Duration.ofSeconds(20));
@@ -127,14 +116,14 @@ class RestartRecoveryIT {
     void runWhoseContainerWasRemovedWhileTheServerWasDownEndsLost() {
         ServerProcess.Setup setup = ServerProcess.Setup.in(root);
         try (CallbackReceiver receiver = CallbackReceiver.answering()) {
-            ServerProcess first = start(setup);
+            ServerProcess first = servers.start(setup);
             String id = first.api().submitDetached(script(GATED, "callbackUrl", receiver.url("/hook"), "timeout", 120_000));
             await("container running").atMost(Duration.ofSeconds(30))
                     .until(() -> DockerCli.isRunning(DockerCli.containerOf(id)));
             first.kill9();
             DockerCli.run("rm", "-f", DockerCli.containerOf(id));
 
-            ServerProcess second = start(setup);
+            ServerProcess second = servers.start(setup);
 
             JsonNode state = second.api().run(id);
             assertThat(state.path("status").asText()).isEqualTo("failed");

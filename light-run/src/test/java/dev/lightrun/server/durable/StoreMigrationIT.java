@@ -1,8 +1,8 @@
 package dev.lightrun.server.durable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,19 +33,8 @@ class StoreMigrationIT {
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path root;
-    private final List<ServerProcess> servers = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() {
-        servers.forEach(ServerProcess::close);
-        ServerProcess.Setup.in(root).removeLeftoverContainers();
-    }
-
-    private ServerProcess start(ServerProcess.Setup setup) {
-        ServerProcess server = setup.start();
-        servers.add(server);
-        return server;
-    }
+    @RegisterExtension
+    final ServerProcesses servers = new ServerProcesses();
 
     private static void stop(ServerProcess server) {
         server.sigterm();
@@ -75,7 +64,7 @@ class StoreMigrationIT {
     @Test
     void aFinishedRunSurvivesRestartsAndMigrationsAreAppliedOnce() throws Exception {
         ServerProcess.Setup setup = ServerProcess.Setup.in(root);
-        ServerProcess first = start(setup);
+        ServerProcess first = servers.start(setup);
         JsonNode finished = first.api().runSync(script("echo persisted; mkdir -p o; echo a > o/f",
                 "extract", List.of("/app/o")));
         String id = finished.path("id").asText();
@@ -88,7 +77,7 @@ class StoreMigrationIT {
         assertThat(setup.dataDir().resolve("light-run.db")).isRegularFile();
         assertThat(schemaVersions(setup.dataDir())).isEqualTo(IntStream.rangeClosed(1, latest).boxed().toList());
 
-        ServerProcess second = start(setup);
+        ServerProcess second = servers.start(setup);
         assertThat(storeLine(second)).as("nothing re-applied").containsExactly(0, latest);
         assertThat(Api.JSON.readTree(second.api().get("/runs/" + id).body())).isEqualTo(Api.JSON.readTree(before));
         assertThat(Api.json(second.api().get("/runs")).findValuesAsText("id")).contains(id);
@@ -104,7 +93,7 @@ class StoreMigrationIT {
     @Test
     void aDatabaseFromANewerLightRunIsRefusedWithOneLine() throws Exception {
         ServerProcess.Setup setup = ServerProcess.Setup.in(root);
-        ServerProcess first = start(setup);
+        ServerProcess first = servers.start(setup);
         int latest = storeLine(first)[1];
         stop(first);
         int newer = latest + 998;

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -226,13 +225,7 @@ final class BindFiles {
         // From here on the folder is this run's own: a failure deletes it.
         try {
             own(folder, owner, owner.folderMode());
-            TreeSet<String> folders = new TreeSet<>();
-            for (String path : spec.files().keySet()) {
-                for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
-                    folders.add(path.substring(0, slash));
-                }
-            }
-            for (String sub : folders) {
+            for (String sub : FilesTar.foldersOf(spec.files().keySet())) {
                 Path dir = folder.resolve(sub);
                 Files.createDirectory(dir);
                 own(dir, owner, owner.folderMode());

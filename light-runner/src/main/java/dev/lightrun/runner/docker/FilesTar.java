@@ -56,18 +56,24 @@ final class FilesTar {
         return in;
     }
 
+    /** Every folder the relative file paths need, parents before children (sorted), e.g. a, a/b for a/b/c.txt. */
+    static TreeSet<String> foldersOf(java.util.Collection<String> paths) {
+        TreeSet<String> folders = new TreeSet<>();
+        for (String path : paths) {
+            for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+                folders.add(path.substring(0, slash));
+            }
+        }
+        return folders;
+    }
+
     static void write(RunSpec spec, OutputStream target) throws IOException {
         Ownership owner = Ownership.of(spec.limits().user());
         // Relative to the upload target (see uploadTarget): the workdir's path from /, or nothing when we upload
         // straight into the workdir.
         String root = uploadTarget(spec).equals("/") ? spec.workdir().substring(1) : ".";
         TreeMap<String, byte[]> files = new TreeMap<>(spec.files());
-        TreeSet<String> folders = new TreeSet<>();
-        for (String path : files.keySet()) {
-            for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
-                folders.add(path.substring(0, slash));
-            }
-        }
+        TreeSet<String> folders = foldersOf(files.keySet());
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(target)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);

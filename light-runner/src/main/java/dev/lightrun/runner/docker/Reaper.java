@@ -38,8 +38,10 @@ final class Reaper {
     ReapReport reap(Duration olderThan, Duration unusedImagesFor, Set<String> liveRunIds) {
         Instant cutoff = Instant.now().minus(olderThan);
         try {
-            List<String> containers = reapContainers(cutoff, liveRunIds);
-            reapFileFolders(cutoff, liveRunIds);
+            List<Container> ours = docker.listContainersCmd().withShowAll(true)
+                    .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instance)).exec();
+            List<String> containers = reapContainers(ours, cutoff, liveRunIds);
+            reapFileFolders(ours, containers, cutoff, liveRunIds);
             List<String> networks = reapNetworks(cutoff);
             List<String> images = reapImages(Instant.now().minus(unusedImagesFor));
             ReapReport report = new ReapReport(containers, networks, images);
@@ -53,12 +55,14 @@ final class Reaper {
         }
     }
 
-    private List<String> reapContainers(Instant cutoff, Set<String> liveRunIds) {
+    private static String runIdOf(Container container) {
+        return container.getLabels() == null ? null : container.getLabels().get(Labels.RUN_ID);
+    }
+
+    private List<String> reapContainers(List<Container> ours, Instant cutoff, Set<String> liveRunIds) {
         List<String> removed = new ArrayList<>();
-        List<Container> ours = docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instance)).exec();
         for (Container container : ours) {
-            String runId = container.getLabels() == null ? null : container.getLabels().get(Labels.RUN_ID);
+            String runId = runIdOf(container);
             boolean tracked = runId != null && liveRunIds.contains(runId);
             if (tracked || Instant.ofEpochSecond(container.getCreated()).isAfter(cutoff)) {
                 continue;
@@ -77,15 +81,15 @@ final class Reaper {
      * Files folders of runs that have neither a live execution nor a container any more (a crash between create and
      * clean-up). A run whose container is still there keeps its folder: a restart may re-attach it.
      */
-    private void reapFileFolders(Instant cutoff, Set<String> liveRunIds) {
+    private void reapFileFolders(List<Container> ours, List<String> removedContainers, Instant cutoff,
+                                 Set<String> liveRunIds) {
         if (!bindFiles.enabled()) {
             return;
         }
         Set<String> withContainer = new java.util.HashSet<>();
-        for (Container container : docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instance)).exec()) {
-            if (container.getLabels() != null && container.getLabels().get(Labels.RUN_ID) != null) {
-                withContainer.add(container.getLabels().get(Labels.RUN_ID));
+        for (Container container : ours) {
+            if (runIdOf(container) != null && !removedContainers.contains(container.getId())) {
+                withContainer.add(runIdOf(container));
             }
         }
         List<String> removed = bindFiles.reap(cutoff, runId -> liveRunIds.contains(runId) || withContainer.contains(runId));
