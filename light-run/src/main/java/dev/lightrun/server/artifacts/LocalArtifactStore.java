@@ -1,6 +1,6 @@
 package dev.lightrun.server.artifacts;
 
-import dev.lightrun.server.runs.RunIds;
+import dev.lightrun.server.model.RunIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package dev.lightrun.server.http;
 
-import dev.lightrun.server.runs.FieldError;
+import dev.lightrun.server.model.FieldError;
 
 import java.util.List;
 import java.util.Objects;

@@ -2,7 +2,7 @@ package dev.lightrun.server.http;
 
 import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.runs.RunService;
-import dev.lightrun.server.runs.RunState;
+import dev.lightrun.server.model.RunState;
 import io.javalin.http.Context;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.lightrun.server.runs.FieldError;
+import dev.lightrun.server.model.FieldError;
 import dev.lightrun.server.runs.RunRequest;
 import dev.lightrun.server.runs.RunRequestRules;
 import jakarta.validation.ConstraintViolation;

@@ -2,8 +2,8 @@ package dev.lightrun.server.http;
 
 import dev.lightrun.server.runs.RunRequest;
 import dev.lightrun.server.runs.RunService;
-import dev.lightrun.server.runs.RunIds;
-import dev.lightrun.server.runs.RunStatus;
+import dev.lightrun.server.model.RunIds;
+import dev.lightrun.server.model.RunStatus;
 import io.javalin.http.Context;
 
 import java.util.LinkedHashMap;

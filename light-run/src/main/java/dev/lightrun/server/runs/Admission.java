@@ -1,5 +1,6 @@
 package dev.lightrun.server.runs;
 
+import dev.lightrun.server.model.RunState;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Iterator;

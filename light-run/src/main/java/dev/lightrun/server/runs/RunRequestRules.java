@@ -1,5 +1,6 @@
 package dev.lightrun.server.runs;
 
+import dev.lightrun.server.model.FieldError;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.runner.Extraction;
 import dev.lightrun.runner.RunSpec;

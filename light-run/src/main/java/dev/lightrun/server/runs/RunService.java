@@ -1,5 +1,9 @@
 package dev.lightrun.server.runs;
 
+import dev.lightrun.server.model.RunIds;
+import dev.lightrun.server.model.RunPlan;
+import dev.lightrun.server.model.RunStatus;
+import dev.lightrun.server.model.RunState;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lightrun.runner.EngineInfo;

@@ -1,5 +1,7 @@
 package dev.lightrun.server.runs;
 
+import dev.lightrun.server.model.RunStatus;
+import dev.lightrun.server.model.RunState;
 import dev.lightrun.runner.RunResult;
 
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package dev.lightrun.server.store;
 
-import dev.lightrun.server.runs.RunPlan;
-import dev.lightrun.server.runs.RunState;
-import dev.lightrun.server.runs.RunStatus;
+import dev.lightrun.server.model.RunPlan;
+import dev.lightrun.server.model.RunState;
+import dev.lightrun.server.model.RunStatus;
 
 import java.time.Instant;
 import java.util.List;

@@ -2,9 +2,9 @@ package dev.lightrun.server.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.lightrun.server.runs.RunPlan;
-import dev.lightrun.server.runs.RunState;
-import dev.lightrun.server.runs.RunStatus;
+import dev.lightrun.server.model.RunPlan;
+import dev.lightrun.server.model.RunState;
+import dev.lightrun.server.model.RunStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

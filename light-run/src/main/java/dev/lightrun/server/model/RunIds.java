@@ -1,4 +1,4 @@
-package dev.lightrun.server.runs;
+package dev.lightrun.server.model;
 
 import java.security.SecureRandom;
 import java.util.UUID;

@@ -1,4 +1,4 @@
-package dev.lightrun.server.runs;
+package dev.lightrun.server.model;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 

@@ -1,4 +1,4 @@
-package dev.lightrun.server.runs;
+package dev.lightrun.server.model;
 
 import java.time.Duration;
 import java.util.List;
