@@ -98,7 +98,7 @@ public final class LightRunServer implements AutoCloseable {
 
     /** Starts serving; a Docker daemon that does not answer leaves the server up, with /health saying 503. */
     public static LightRunServer start(ServerConfig config, Runner runner) {
-        return start(config, runner, new SqliteRunStore(config.dataDir(), Json.MAPPER));
+        return start(config, runner, new SqliteRunStore(config.dataDir()));
     }
 
     /**
@@ -127,7 +127,7 @@ public final class LightRunServer implements AutoCloseable {
             });
             SqliteRunStore store;
             try {
-                store = new SqliteRunStore(config.dataDir(), Json.MAPPER);
+                store = new SqliteRunStore(config.dataDir());
             } catch (RuntimeException e) {
                 awaitQuietly(docker).ifPresent(DockerRunner::close);
                 throw e;

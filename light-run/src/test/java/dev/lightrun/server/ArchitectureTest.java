@@ -1,47 +1,82 @@
 package dev.lightrun.server;
 
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.stream.Stream;
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-/** The module boundaries the design promises, checked on the sources. */
+/**
+ * The boundaries the design promises (docs/architecture.md), checked on the compiled classes of the server and the
+ * SDK, so every dependency counts: imports, fully-qualified names, signatures and calls alike.
+ */
 class ArchitectureTest {
-    private static final Path SERVER = Path.of("src/main/java");
-    private static final Path SDK = Path.of("../light-runner/src/main/java");
+    private static JavaClasses classes;
 
-    @Test
-    void onlyTheDockerBackendImportsDockerJava() throws IOException {
-        List<Path> offenders = filesImporting("com.github.dockerjava", SERVER);
-        offenders.addAll(filesImporting("com.github.dockerjava", SDK).stream()
-                .filter(p -> !p.toString().replace('\\', '/').contains("/dev/lightrun/runner/docker/"))
-                .toList());
-        assertThat(offenders).as("files importing docker-java outside light-runner's docker package").isEmpty();
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.lightrun");
     }
 
     @Test
-    void runsStoreAndArtifactsDoNotDependOnHttp() throws IOException {
-        List<Path> offenders = new java.util.ArrayList<>();
-        for (String layer : List.of("runs", "store", "artifacts", "callbacks")) {
-            offenders.addAll(filesImporting("dev.lightrun.server.http", SERVER.resolve("dev/lightrun/server/" + layer)));
-        }
-        assertThat(offenders).as("lower layers importing the HTTP layer").isEmpty();
+    void serverPackagesHaveNoCycles() {
+        slices().matching("dev.lightrun.server.(*)..").should().beFreeOfCycles().check(classes);
     }
 
-    private static List<Path> filesImporting(String prefix, Path root) throws IOException {
-        try (Stream<Path> files = Files.walk(root)) {
-            return new java.util.ArrayList<>(files.filter(p -> p.toString().endsWith(".java")).filter(p -> {
-                try {
-                    return Files.readAllLines(p).stream().anyMatch(l -> l.startsWith("import " + prefix));
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }).toList());
-        }
+    @Test
+    void sdkPackagesHaveNoCycles() {
+        slices().matching("dev.lightrun.(runner)..").should().beFreeOfCycles()
+                .because("the SDK is one slice here; its docker package is checked by the next rule")
+                .check(classes);
+        noClasses().that().resideInAPackage("dev.lightrun.runner")
+                .should().dependOnClassesThat().resideInAPackage("dev.lightrun.runner.docker..")
+                .because("the SDK's API names no backend: a second backend implements it beside docker")
+                .check(classes);
+    }
+
+    @Test
+    void lowerLayersDependOnNeitherRunsNorHttp() {
+        noClasses().that().resideInAnyPackage("dev.lightrun.server.store..", "dev.lightrun.server.artifacts..",
+                        "dev.lightrun.server.callbacks..", "dev.lightrun.server.logs..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.lightrun.server.runs..",
+                        "dev.lightrun.server.http..")
+                .check(classes);
+    }
+
+    @Test
+    void modelDependsOnNoOtherServerPackage() {
+        noClasses().that().resideInAPackage("dev.lightrun.server.model..")
+                .should().dependOnClassesThat(resideInAPackage("dev.lightrun.server..")
+                        .and(not(resideInAPackage("dev.lightrun.server.model.."))))
+                .because("the model is the vocabulary every other package uses; it reaches up into none of them")
+                .check(classes);
+    }
+
+    @Test
+    void runsDoesNotDependOnHttp() {
+        noClasses().that().resideInAPackage("dev.lightrun.server.runs..")
+                .should().dependOnClassesThat().resideInAPackage("dev.lightrun.server.http..")
+                .check(classes);
+    }
+
+    @Test
+    void onlyTheDockerBackendImportsDockerJava() {
+        noClasses().that().resideOutsideOfPackage("dev.lightrun.runner.docker..")
+                .should().dependOnClassesThat().resideInAPackage("com.github.dockerjava..")
+                .check(classes);
+    }
+
+    @Test
+    void theSdkKnowsNothingOfTheServer() {
+        noClasses().that().resideInAPackage("dev.lightrun.runner..")
+                .should().dependOnClassesThat().resideInAPackage("dev.lightrun.server..")
+                .check(classes);
     }
 }

@@ -2,7 +2,9 @@ package dev.lightrun.server.artifacts;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Where runs' extracted files live. A local folder today ({@link LocalArtifactStore}); an object store later. Keeps a
@@ -25,8 +27,8 @@ public interface ArtifactStore {
     long totalBytes();
 
     /** Run ids that have a folder, whatever the store knows (a cheap listing, for start-up reconciliation). */
-    java.util.Set<String> runsOnDisk();
+    Set<String> runsOnDisk();
 
     /** Run ids with files, oldest first, for eviction. */
-    java.util.List<String> runsOldestFirst();
+    List<String> runsOldestFirst();
 }

@@ -15,8 +15,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -41,11 +43,11 @@ public final class LocalArtifactStore implements ArtifactStore {
 
     /** Run ids that have a folder here (one listing of the top level, no walk of the trees). */
     @Override
-    public java.util.Set<String> runsOnDisk() {
+    public Set<String> runsOnDisk() {
         try (Stream<Path> folders = Files.list(root)) {
             return folders.filter(f -> Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS))
                     .map(f -> f.getFileName().toString()).filter(RunIds::looksValid)
-                    .collect(java.util.stream.Collectors.toSet());
+                    .collect(Collectors.toSet());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the artifacts folder " + root, e);
         }

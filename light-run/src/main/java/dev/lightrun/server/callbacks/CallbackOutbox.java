@@ -1,7 +1,7 @@
 package dev.lightrun.server.callbacks;
 
-import dev.lightrun.server.store.RunStore;
 import dev.lightrun.server.store.RunStore.PendingCallback;
+import dev.lightrun.server.store.RunStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -64,7 +65,7 @@ public final class CallbackOutbox implements AutoCloseable {
                 try {
                     retries.schedule(() -> attempt(runId, url, secret, body, attempt + 1), wait.toMillis(),
                             TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                } catch (RejectedExecutionException stopping) {
                     // The server is stopping: the callback stays pending and is sent after the next start.
                 }
             } else if (!delivered) {

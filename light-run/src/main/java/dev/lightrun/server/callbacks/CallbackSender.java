@@ -3,8 +3,6 @@ package dev.lightrun.server.callbacks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,12 +10,15 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Sends one callback attempt: a POST of the run's final state with {@code X-Light-Run-Delivery} (stable across
@@ -72,7 +73,7 @@ public final class CallbackSender implements AutoCloseable {
     }
 
     private int deliver(String runId, String url, String secret, byte[] body) {
-        String timestamp = Long.toString(java.time.Instant.now().getEpochSecond());
+        String timestamp = Long.toString(Instant.now().getEpochSecond());
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
                 .timeout(timeout)
                 .header("Content-Type", "application/json")

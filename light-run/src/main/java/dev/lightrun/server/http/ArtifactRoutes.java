@@ -1,5 +1,6 @@
 package dev.lightrun.server.http;
 
+import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.model.RunState;

@@ -1,5 +1,7 @@
 package dev.lightrun.server.http;
 
+import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.ApiException;
 import io.javalin.http.Context;
 
 import java.nio.charset.StandardCharsets;
@@ -25,7 +27,7 @@ final class BearerAuth {
                 && MessageDigest.isEqual(expectedDigest, sha256(header.substring(PREFIX.length()).trim()));
         if (!ok) {
             ctx.header("WWW-Authenticate", "Bearer");
-            throw new ApiException(401, "unauthorized", "missing or invalid bearer token");
+            throw new ApiException(ApiError.UNAUTHORIZED, "missing or invalid bearer token");
         }
     }
 

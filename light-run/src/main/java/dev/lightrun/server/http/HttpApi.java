@@ -1,9 +1,14 @@
 package dev.lightrun.server.http;
 
 import dev.lightrun.runner.EngineInfo;
+import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
+import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.ServerConfig;
-import dev.lightrun.server.runs.RunException;
+import dev.lightrun.server.logs.RunLogs;
+import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.ApiException;
+import dev.lightrun.server.networks.NetworkService;
 import dev.lightrun.server.runs.RunRequestRules;
 import dev.lightrun.server.runs.RunService;
 import io.javalin.Javalin;
@@ -12,12 +17,16 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,9 +49,7 @@ public final class HttpApi {
 
     /** Builds the app (not started). */
     public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
-                                 dev.lightrun.server.networks.NetworkService networks,
-                                 dev.lightrun.server.logs.RunLogs logs,
-                                 dev.lightrun.server.callbacks.CallbackGuard callbackGuard, String version) {
+                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version) {
         RunRoutes runRoutes = new RunRoutes(runs,
                 new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy(), callbackGuard)),
                 config.bodyLimitBytes());
@@ -95,8 +102,8 @@ public final class HttpApi {
         // The JVM's default listen backlog is 50: a burst of clients (200 POST /run at once) overflows it, the kernel
         // falls back to SYN cookies and some connections are reset before a byte is read. A deeper accept queue.
         app.jetty.addConnector((server, http) -> {
-            var connector = new org.eclipse.jetty.server.ServerConnector(server,
-                    new org.eclipse.jetty.server.HttpConnectionFactory(http));
+            var connector = new ServerConnector(server,
+                    new HttpConnectionFactory(http));
             connector.setHost(config.host());
             connector.setPort(config.port());
             connector.setAcceptQueueSize(ACCEPT_QUEUE);
@@ -105,7 +112,7 @@ public final class HttpApi {
         // A graceful stop: answers still being written (a sync run's final state, cancelled by the shutdown) reach
         // their clients before the connections close. Bounded, so a log follower cannot hold the stop.
         app.jetty.modifyServer(server -> {
-            server.insertHandler(new org.eclipse.jetty.server.handler.GracefulHandler());
+            server.insertHandler(new GracefulHandler());
             server.setStopTimeout(STOP_TIMEOUT_MS);
         });
         app.requestLogger.http((ctx, ms) -> {
@@ -135,71 +142,39 @@ public final class HttpApi {
     }
 
     private static void registerErrors(JavalinConfig app) {
-        app.routes.exception(ApiException.class, (e, ctx) -> render(ctx, e.status(), e.code(), e.getMessage(), e.details()));
-        app.routes.exception(RunException.class, (e, ctx) -> {
-            if (e.kind() == RunException.Kind.TOO_MANY || e.kind() == RunException.Kind.UNAVAILABLE) {
-                // A queue slot frees within seconds for typical runs; a restart takes about as long.
-                ctx.header("Retry-After", "5");
-            }
-            render(ctx,
-                    switch (e.kind()) {
-                        case FORBIDDEN -> 403;
-                        case NOT_FOUND -> 404;
-                        case CONFLICT -> 409;
-                        case TOO_MANY -> 429;
-                        case UNAVAILABLE -> 503;
-                    },
-                    e.code() != null ? e.code() : switch (e.kind()) {
-                        case FORBIDDEN -> "forbidden";
-                        case NOT_FOUND -> "not_found";
-                        case CONFLICT -> "conflict";
-                        case TOO_MANY -> "too_many_requests";
-                        case UNAVAILABLE -> "unavailable";
-                    }, e.getMessage(), List.of());
-        });
-        app.routes.exception(dev.lightrun.runner.RunnerException.class, (e, ctx) -> {
-            int status = switch (e.code()) {
-                case NOT_FOUND -> 404;
-                case CONFLICT -> 409;
-                case INVALID_REQUEST -> 400;
-                case DAEMON_UNREACHABLE -> 503;
-                default -> 500;
-            };
-            if (status == 500) {
-                log.error("{} {} - failed: {}", ctx.method().name(), ctx.path(), e.getMessage());
-            }
-            render(ctx, status, switch (status) {
-                case 404 -> "not_found";
-                case 409 -> "conflict";
-                case 400 -> "bad_request";
-                case 503 -> "docker_unavailable";
-                default -> "internal_error";
-            }, e.getMessage(), List.of());
-        });
+        app.routes.exception(ApiException.class, (e, ctx) -> render(ctx, e));
+        app.routes.exception(RunnerException.class, (e, ctx) -> render(ctx, ApiException.fromRunner(e)));
         // Javalin answers an unknown route by throwing a 404 HttpResponseException (the error(404) handler below
-        // never sees an empty result), so the documented code is given here.
-        app.routes.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(),
-                switch (e.getStatus()) {
-                    case 404 -> "not_found";
-                    case 413 -> "payload_too_large";
-                    default -> "http_" + e.getStatus();
-                }, e.getMessage(), List.of()));
+        // never sees an empty result), and a body over the limit with a 413 one.
+        app.routes.exception(HttpResponseException.class, (e, ctx) -> render(ctx, switch (e.getStatus()) {
+            case 404 -> ApiException.notFound(e.getMessage());
+            case 413 -> new ApiException(ApiError.PAYLOAD_TOO_LARGE, e.getMessage());
+            default -> new ApiException(e.getStatus() >= 500 ? ApiError.INTERNAL_ERROR : ApiError.BAD_REQUEST, e.getMessage());
+        }));
         app.routes.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} - failed", ctx.method().name(), ctx.path(), e);
-            render(ctx, 500, "internal_error", "the server failed to handle this request; see its log", List.of());
+            render(ctx, new ApiException(ApiError.INTERNAL_ERROR, "the server failed to handle this request; see its log"));
         });
-        app.routes.error(405, ctx -> render(ctx, 405, "method_not_allowed",
-                ctx.method().name() + " is not allowed on " + ctx.path(), List.of()));
+        app.routes.error(405, ctx -> render(ctx, new ApiException(ApiError.METHOD_NOT_ALLOWED,
+                ctx.method().name() + " is not allowed on " + ctx.path())));
     }
 
-    private static void render(Context ctx, int status, String code, String message, List<?> details) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("error", code);
-        body.put("message", message);
-        if (!details.isEmpty()) {
-            body.put("details", details);
+    /** The one rendering of every error: {@code {"error", "message", "details"}}, with Retry-After where it helps. */
+    private static void render(Context ctx, ApiException e) {
+        ApiError error = e.error();
+        if (error == ApiError.INTERNAL_ERROR && e.getCause() != null) {
+            log.error("{} {} - failed: {}", ctx.method().name(), ctx.path(), e.getMessage());
         }
-        ctx.status(status).json(body);
+        if (error.retryable()) {
+            ctx.header("Retry-After", "5");
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", error.code());
+        body.put("message", e.getMessage());
+        if (!e.details().isEmpty()) {
+            body.put("details", e.details());
+        }
+        ctx.status(error.status()).json(body);
     }
 
     private static byte[] loadOpenApi(String version) {
@@ -207,8 +182,8 @@ public final class HttpApi {
             if (in == null) {
                 throw new IllegalStateException("openapi.json is missing from the jar");
             }
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
-                    .replace("${version}", version).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .replace("${version}", version).getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -2,8 +2,10 @@ package dev.lightrun.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lightrun.server.model.ApiException;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Set;
 
@@ -14,7 +16,7 @@ final class JsonBodies {
 
     /** The body as an object; an empty body is {} when {@code emptyAllowed}. */
     static JsonNode object(byte[] body, Set<String> allowed, boolean emptyAllowed) {
-        if (body.length == 0 || new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+        if (body.length == 0 || new String(body, StandardCharsets.UTF_8).isBlank()) {
             if (emptyAllowed) {
                 return Json.MAPPER.createObjectNode();
             }

@@ -3,6 +3,7 @@ package dev.lightrun.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.server.logs.LogReader;
 import dev.lightrun.server.logs.RunLogs;
+import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.runs.RunService;
 import io.javalin.http.Context;
 
@@ -22,7 +23,7 @@ final class LogRoutes {
     /** Longer than any run may last (its timeout is at most an hour). */
     private static final Duration FOLLOW_LIMIT = Duration.ofMinutes(70);
 
-    private static final java.time.Duration FINAL_STATE_WAIT = java.time.Duration.ofSeconds(10);
+    private static final Duration FINAL_STATE_WAIT = Duration.ofSeconds(10);
 
     private final RunService runs;
     private final RunLogs logs;

@@ -1,5 +1,6 @@
 package dev.lightrun.server.http;
 
+import dev.lightrun.server.model.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.runner.NetworkSpec;
 import dev.lightrun.server.networks.NetworkService;

@@ -1,9 +1,10 @@
 package dev.lightrun.server.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.model.FieldError;
 import dev.lightrun.server.runs.RunRequest;
 import dev.lightrun.server.runs.RunRequestRules;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -125,7 +127,7 @@ public final class RunRequestParser {
         StringBuilder path = new StringBuilder();
         for (JsonMappingException.Reference ref : e.getPath()) {
             if (ref.getFieldName() != null) {
-                if (path.isEmpty() || !(ref.getFrom() instanceof java.util.Map)) {
+                if (path.isEmpty() || !(ref.getFrom() instanceof Map)) {
                     path.append(path.isEmpty() ? "" : ".").append(ref.getFieldName());
                 } else {
                     path.append('[').append(ref.getFieldName()).append(']');

@@ -1,14 +1,21 @@
 package dev.lightrun.server.http;
 
-import dev.lightrun.server.runs.RunRequest;
-import dev.lightrun.server.runs.RunService;
+import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.model.RunIds;
 import dev.lightrun.server.model.RunStatus;
+import dev.lightrun.server.runs.RunRequest;
+import dev.lightrun.server.runs.RunService;
 import io.javalin.http.Context;
 
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /** The run routes: submit (sync or detached), list, get, cancel, delete. */
 final class RunRoutes {
@@ -72,13 +79,13 @@ final class RunRoutes {
                 throw tooLarge();
             }
             return body;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw ApiException.badRequest("$", "could not read the body: " + e.getMessage());
         }
     }
 
     private ApiException tooLarge() {
-        return new ApiException(413, "payload_too_large", "request body is larger than " + bodyLimitBytes + " bytes");
+        return new ApiException(ApiError.PAYLOAD_TOO_LARGE, "request body is larger than " + bodyLimitBytes + " bytes");
     }
 
     static final int DEFAULT_PAGE = 100;
@@ -92,7 +99,7 @@ final class RunRoutes {
         RunStatus status = null;
         String statusParam = ctx.queryParam("status");
         if (statusParam != null) {
-            status = java.util.Arrays.stream(RunStatus.values()).filter(s -> s.json().equals(statusParam)).findFirst()
+            status = Arrays.stream(RunStatus.values()).filter(s -> s.json().equals(statusParam)).findFirst()
                     .orElseThrow(() -> ApiException.badRequest("status", "must be queued, running, succeeded, failed or cancelled"));
         }
         int limit = DEFAULT_PAGE;
@@ -123,7 +130,7 @@ final class RunRoutes {
     /** POST /runs/{id}/stop {signal?, grace? (ms, <= 300000)}: signal, then kill after the grace period. */
     void stop(Context ctx) {
         String id = runId(ctx);
-        var body = JsonBodies.object(ctx.bodyAsBytes(), java.util.Set.of("signal", "grace"), true);
+        var body = JsonBodies.object(ctx.bodyAsBytes(), Set.of("signal", "grace"), true);
         String signal = JsonBodies.text(body, "signal");
         if (signal != null && !signal.matches("(SIG)?[A-Z0-9]{1,10}")) {
             throw ApiException.badRequest("signal", "must be a signal name like SIGTERM or INT");
@@ -132,7 +139,7 @@ final class RunRoutes {
         if (grace != null && (grace < 0 || grace > 300_000)) {
             throw ApiException.badRequest("grace", "must be 0..300000 ms");
         }
-        runs.stop(id, signal == null ? "SIGTERM" : signal, java.time.Duration.ofMillis(grace == null ? 10_000 : grace));
+        runs.stop(id, signal == null ? "SIGTERM" : signal, Duration.ofMillis(grace == null ? 10_000 : grace));
         ctx.status(204);
     }
 
@@ -163,7 +170,7 @@ final class RunRoutes {
         return id;
     }
 
-    private static void noContent(Context ctx, java.util.function.Consumer<String> action) {
+    private static void noContent(Context ctx, Consumer<String> action) {
         action.accept(runId(ctx));
         ctx.status(204);
     }

@@ -1,8 +1,10 @@
 package dev.lightrun.server.logs;
 
 import java.io.BufferedReader;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -78,7 +80,7 @@ public final class LogReader {
     private static long readFrom(Path segment, long offset, Consumer<String> sink) throws IOException {
         try (InputStream in = Files.newInputStream(segment)) {
             in.skipNBytes(offset);
-            BufferedReader reader = new BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             long consumed = 0;
             StringBuilder line = new StringBuilder();
             int c;
@@ -94,7 +96,7 @@ public final class LogReader {
             }
             // A trailing partial record is still being written: leave it for the next pass.
             return consumed;
-        } catch (NoSuchFileException | java.io.EOFException gone) {
+        } catch (NoSuchFileException | EOFException gone) {
             return -1;
         }
     }

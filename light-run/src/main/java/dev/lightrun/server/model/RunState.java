@@ -1,5 +1,6 @@
 package dev.lightrun.server.model;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.time.Instant;
@@ -32,13 +33,13 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record RunState(String id, RunStatus status, String image, boolean detached, Instant queuedAt, Instant startedAt,
                        Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut, boolean oomKilled,
-                       List<Artifact> artifacts, String error, String errorCode, Logs logs,
+                       List<Artifact> artifacts, String error, RunErrorCode errorCode, Logs logs,
                        Map<String, Long> timings, Callback callback) {
     public RunState {
         Objects.requireNonNull(id, "id was not specified");
         Objects.requireNonNull(status, "status was not specified");
         Objects.requireNonNull(queuedAt, "queuedAt was not specified");
-        artifacts = List.copyOf(artifacts);
+        artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
         logs = Objects.requireNonNullElse(logs, Logs.EMPTY);
         timings = timings == null ? Map.of() : timings;
     }
@@ -62,7 +63,7 @@ public record RunState(String id, RunStatus status, String image, boolean detach
     }
 
     /** This run, ended before it had a container (cancelled in the queue, refused at start, lost). */
-    public RunState endedWithoutContainer(RunStatus status, String error, String code) {
+    public RunState endedWithoutContainer(RunStatus status, String error, RunErrorCode code) {
         return new RunState(id, status, image, detached, queuedAt, startedAt, Instant.now(), null, 0L, false, false,
                 List.of(), error, code, Logs.EMPTY, Map.of(), null);
     }
@@ -85,7 +86,7 @@ public record RunState(String id, RunStatus status, String image, boolean detach
     }
 
     /** Total bytes of the run's extracted files. */
-    @com.fasterxml.jackson.annotation.JsonIgnore
+    @JsonIgnore
     public long artifactBytes() {
         return artifacts.stream().mapToLong(Artifact::bytes).sum();
     }

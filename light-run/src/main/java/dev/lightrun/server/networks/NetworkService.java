@@ -1,5 +1,6 @@
 package dev.lightrun.server.networks;
 
+import dev.lightrun.server.model.ApiException;
 import dev.lightrun.runner.NetworkInfo;
 import dev.lightrun.runner.NetworkSpec;
 import dev.lightrun.runner.Runner;
@@ -33,7 +34,7 @@ public final class NetworkService {
 
     public NetworkInfo get(String name) {
         return list().stream().filter(n -> n.name().equals(name)).findFirst()
-                .orElseThrow(() -> new dev.lightrun.runner.RunnerException(dev.lightrun.runner.ErrorCode.NOT_FOUND,
+                .orElseThrow(() -> ApiException.notFound(
                         "network " + name + " not found (or not created by light-run)"));
     }
 

@@ -1,12 +1,16 @@
 package dev.lightrun.server.runs;
 
 import dev.lightrun.server.model.RunState;
+
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The concurrency cap and its FIFO queue: at most {@code maxConcurrent} runs hold a slot; up to {@code maxQueue}
@@ -35,7 +39,7 @@ final class Admission {
     }
 
     /** Takes a slot for {@code id}, or queues it (through {@code waiting}), or refuses it. */
-    Decision admit(String id, java.util.function.Supplier<Waiting> waiting) {
+    Decision admit(String id, Supplier<Waiting> waiting) {
         lock.lock();
         try {
             if (slots.size() < maxConcurrent && queue.isEmpty()) {
@@ -76,7 +80,7 @@ final class Admission {
      * Frees {@code id}'s slot (if it held one) and hands free slots to the head of the queue. Returns the runs to
      * start now.
      */
-    java.util.List<Waiting> release(String id) {
+    List<Waiting> release(String id) {
         lock.lock();
         try {
             slots.remove(id);
@@ -87,10 +91,10 @@ final class Admission {
     }
 
     /** Hands free slots to the queue's head; used after requeueing at start-up too. */
-    java.util.List<Waiting> fill() {
+    List<Waiting> fill() {
         lock.lock();
         try {
-            java.util.List<Waiting> start = new java.util.ArrayList<>();
+            List<Waiting> start = new ArrayList<>();
             while (slots.size() < maxConcurrent && !queue.isEmpty()) {
                 Waiting next = queue.pollFirst();
                 slots.add(next.state().id());
@@ -119,10 +123,10 @@ final class Admission {
         }
     }
 
-    java.util.List<Waiting> queued() {
+    List<Waiting> queued() {
         lock.lock();
         try {
-            return java.util.List.copyOf(queue);
+            return List.copyOf(queue);
         } finally {
             lock.unlock();
         }

@@ -1,17 +1,19 @@
 package dev.lightrun.server.runs;
 
-import dev.lightrun.server.model.FieldError;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.runner.Extraction;
 import dev.lightrun.runner.RunSpec;
 import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.RunPolicy;
+import dev.lightrun.server.model.FieldError;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -213,13 +215,13 @@ public final class RunRequestRules {
     /** The bytes of a file value that passed {@link #check}. */
     static byte[] bytesOf(JsonNode content) {
         if (content.isTextual()) {
-            return content.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return content.asText().getBytes(StandardCharsets.UTF_8);
         }
         return Base64.getDecoder().decode(content.get("base64").asText());
     }
 
     static Map<String, byte[]> filesOf(RunRequest request) {
-        Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+        Map<String, byte[]> files = new LinkedHashMap<>();
         request.files().forEach((path, content) -> files.put(path, bytesOf(content)));
         return files;
     }

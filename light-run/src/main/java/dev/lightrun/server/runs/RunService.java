@@ -1,15 +1,12 @@
 package dev.lightrun.server.runs;
 
-import dev.lightrun.server.model.RunIds;
-import dev.lightrun.server.model.RunPlan;
-import dev.lightrun.server.model.RunStatus;
-import dev.lightrun.server.model.RunState;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.Execution;
 import dev.lightrun.runner.ExtractPolicy;
 import dev.lightrun.runner.Extraction;
+import dev.lightrun.runner.LogSink;
 import dev.lightrun.runner.Reattach;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.Runner;
@@ -17,6 +14,13 @@ import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.callbacks.CallbackOutbox;
 import dev.lightrun.server.logs.RunLogs;
+import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.ApiException;
+import dev.lightrun.server.model.RunErrorCode;
+import dev.lightrun.server.model.RunIds;
+import dev.lightrun.server.model.RunPlan;
+import dev.lightrun.server.model.RunState;
+import dev.lightrun.server.model.RunStatus;
 import dev.lightrun.server.store.RunStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,13 +28,18 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Accepts runs, starts them on the {@link Runner}, and finishes them: final state and callback in the store (one
@@ -79,17 +88,17 @@ public final class RunService {
 
     /**
      * Records a run and starts it, or queues it when every slot is taken. Throws {@link IllegalArgumentException}
-     * (nothing recorded, nothing started) when the request cannot become a valid run, {@link RunException} FORBIDDEN
+     * (nothing recorded, nothing started) when the request cannot become a valid run, {@link ApiException} IMAGE_NOT_ALLOWED or BUILD_NOT_ALLOWED
      * when policy refuses it, and TOO_MANY when the queue is full.
      */
     public Submitted submit(RunRequest request) {
         if (shuttingDown) {
-            throw new RunException(RunException.Kind.UNAVAILABLE, "the server is shutting down; try again shortly");
+            throw new ApiException(ApiError.UNAVAILABLE, "the server is shutting down; try again shortly");
         }
         specs.checkAllowed(request);
         String id = RunIds.next();
         // Built once here to refuse an invalid run before anything is recorded; built again when it starts.
-        var spec = specs.create(id, request, dev.lightrun.runner.LogSink.NONE);
+        var spec = specs.create(id, request, LogSink.NONE);
         Instant now = Instant.now();
         RunPlan plan = new RunPlan(request.extract(), spec.timeout(), request.callbackUrl(), request.callbackSecret());
         CompletableFuture<RunState> finished = new CompletableFuture<>();
@@ -101,7 +110,7 @@ public final class RunService {
             return new Admission.Waiting(queued, request);
         });
         switch (decision) {
-            case REFUSE -> throw new RunException(RunException.Kind.TOO_MANY, "queue_full",
+            case REFUSE -> throw new ApiException(ApiError.QUEUE_FULL,
                     "every slot is busy and the queue is full (" + admission.queueLength() + " waiting); retry later");
             case QUEUE -> {
                 log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
@@ -135,7 +144,7 @@ public final class RunService {
         }
         try {
             finished.get(limit.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             // Not recorded in time (or it failed to be): the caller goes on; the state says what the store has.
         }
     }
@@ -155,7 +164,7 @@ public final class RunService {
             track(running, runner.start(spec), request.isDetached());
         } catch (RuntimeException e) {
             log.error("run {} - could not be started", running.id(), e);
-            complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), "START_FAILED"));
+            complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), RunErrorCode.START_FAILED));
         }
     }
 
@@ -248,7 +257,7 @@ public final class RunService {
             } else {
                 logs.delete(state.id());
                 complete(state.endedWithoutContainer(RunStatus.FAILED, "its container was gone when light-run"
-                        + " restarted (removed while the server was down)", "LOST"));
+                        + " restarted (removed while the server was down)", RunErrorCode.LOST));
                 lost++;
             }
         }
@@ -260,7 +269,7 @@ public final class RunService {
                 requeued++;
             } catch (IOException | RuntimeException e) {
                 complete(queued.state().endedWithoutContainer(RunStatus.FAILED,
-                        "its queued request could not be read back after a restart: " + e.getMessage(), "LOST"));
+                        "its queued request could not be read back after a restart: " + e.getMessage(), RunErrorCode.LOST));
             }
         }
         startWaiting(admission.fill());
@@ -273,7 +282,7 @@ public final class RunService {
      * (its run was deleted while the server was down, or the store was replaced) is removed.
      */
     private void loadArtifactSizes() {
-        java.util.Set<String> onDisk = new java.util.HashSet<>(artifacts.runsOnDisk());
+        Set<String> onDisk = new HashSet<>(artifacts.runsOnDisk());
         String cursor = null;
         do {
             RunStore.Page page = store.page(null, 1000, cursor);
@@ -309,7 +318,7 @@ public final class RunService {
             }
         }
         List<String> sync = executions.entrySet().stream().filter(e -> !e.getValue().detached())
-                .map(java.util.Map.Entry::getKey).toList();
+                .map(Map.Entry::getKey).toList();
         if (sync.isEmpty()) {
             return;
         }
@@ -338,7 +347,7 @@ public final class RunService {
             // still running: the caller decides
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             log.warn("run {} - finished with an error: {}", id, e.getCause().toString());
         }
     }
@@ -382,7 +391,7 @@ public final class RunService {
     }
 
     public RunState get(String id) {
-        return store.find(id).orElseThrow(() -> RunException.notFound(id));
+        return store.find(id).orElseThrow(() -> ApiException.runNotFound(id));
     }
 
     /** One page of runs, newest first. */
@@ -395,18 +404,18 @@ public final class RunService {
         Optional<Admission.Waiting> queued = admission.withdraw(id);
         if (queued.isPresent()) {
             complete(queued.get().state().endedWithoutContainer(RunStatus.CANCELLED, "run was cancelled while queued",
-                    "CANCELLED"));
+                    RunErrorCode.CANCELLED));
             return;
         }
         if (!running(id).execution().cancel()) {
-            throw new RunException(RunException.Kind.NOT_FOUND, "run " + id + " is not running");
+            throw ApiException.notFound("run " + id + " is not running");
         }
     }
 
     /** Signal, then kill after {@code grace}; the run ends {@code cancelled}. */
     public void stop(String id, String signal, Duration grace) {
         if (!running(id).execution().stop(signal, grace)) {
-            throw new RunException(RunException.Kind.NOT_FOUND, "run " + id + " is not running");
+            throw ApiException.notFound("run " + id + " is not running");
         }
     }
 
@@ -418,12 +427,12 @@ public final class RunService {
         control(id, Execution::resume);
     }
 
-    private void control(String id, java.util.function.Consumer<Execution> action) {
+    private void control(String id, Consumer<Execution> action) {
         Tracked tracked = running(id);
         try {
             action.accept(tracked.execution());
         } catch (RunnerException e) {
-            throw new RunException(RunException.Kind.CONFLICT, e.getMessage());
+            throw ApiException.fromRunner(e);
         }
     }
 
@@ -431,7 +440,7 @@ public final class RunService {
         RunState state = get(id);
         Tracked tracked = executions.get(id);
         if (state.status().isTerminal() || tracked == null) {
-            throw new RunException(RunException.Kind.NOT_FOUND, "run " + id + " is not running");
+            throw ApiException.notFound("run " + id + " is not running");
         }
         return tracked;
     }
@@ -440,7 +449,7 @@ public final class RunService {
     public void delete(String id) {
         RunState state = get(id);
         if (!state.status().isTerminal() || executions.containsKey(id)) {
-            throw new RunException(RunException.Kind.CONFLICT, "run " + id + " is still running; cancel it first");
+            throw ApiException.conflict("run " + id + " is still running; cancel it first");
         }
         try {
             artifacts.delete(id);

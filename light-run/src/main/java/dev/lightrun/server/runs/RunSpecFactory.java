@@ -4,9 +4,12 @@ import dev.lightrun.runner.ExtractPolicy;
 import dev.lightrun.runner.Extraction;
 import dev.lightrun.runner.Hardening;
 import dev.lightrun.runner.Limits;
-import dev.lightrun.server.config.RunPolicy;
+import dev.lightrun.runner.LogSink;
 import dev.lightrun.runner.NetworkChoice;
 import dev.lightrun.runner.RunSpec;
+import dev.lightrun.server.config.RunPolicy;
+import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.ApiException;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,20 +42,20 @@ public final class RunSpecFactory {
         return policy.maxRunArtifactBytes();
     }
 
-    /** Throws {@link RunException} FORBIDDEN when the operator's policy refuses the image or its build steps. */
+    /** Throws {@link ApiException} (IMAGE_NOT_ALLOWED, BUILD_NOT_ALLOWED) when the operator's policy refuses the image or its build steps. */
     void checkAllowed(RunRequest request) {
         if (!policy.imageAllowed(request.image())) {
-            throw new RunException(RunException.Kind.FORBIDDEN, "image_not_allowed", "image " + request.image()
+            throw new ApiException(ApiError.IMAGE_NOT_ALLOWED, "image " + request.image()
                     + " is not in the allowed images (LIGHT_RUN_ALLOWED_IMAGES: " + String.join(",", policy.allowedImages())
                     + ")");
         }
         if (!request.run().isEmpty() && !policy.allowBuild()) {
-            throw new RunException(RunException.Kind.FORBIDDEN, "build_not_allowed",
+            throw new ApiException(ApiError.BUILD_NOT_ALLOWED,
                     "build steps (run) are disabled on this server (LIGHT_RUN_ALLOW_BUILD=false)");
         }
     }
 
-    RunSpec create(String id, RunRequest request, dev.lightrun.runner.LogSink logSink) {
+    RunSpec create(String id, RunRequest request, LogSink logSink) {
         Limits limits = new Limits(
                 (long) (request.memory() != null ? request.memory() : policy.defaultMemoryMiB()) * Limits.MIB,
                 request.cpus() != null ? request.cpus() : policy.defaultCpus(),

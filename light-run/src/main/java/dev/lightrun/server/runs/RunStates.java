@@ -1,6 +1,7 @@
 package dev.lightrun.server.runs;
 
 import dev.lightrun.server.model.RunStatus;
+import dev.lightrun.server.model.RunErrorCode;
 import dev.lightrun.server.model.RunState;
 import dev.lightrun.runner.RunResult;
 
@@ -33,7 +34,7 @@ final class RunStates {
                         .map(e -> new RunState.Artifact(e.path(), e.bytes(), e.type().name().toLowerCase(Locale.ROOT)))
                         .toList(),
                 result.error() == null ? null : result.error().message(),
-                result.error() == null ? null : result.error().code().name(),
+                result.error() == null ? null : RunErrorCode.of(result.error().code()),
                 new RunState.Logs(result.stdout(), result.stderr(), result.stdoutTruncated(), result.stderrTruncated()),
                 timings, null);
     }

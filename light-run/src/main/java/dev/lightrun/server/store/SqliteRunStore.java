@@ -1,7 +1,5 @@
 package dev.lightrun.server.store;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lightrun.server.model.RunPlan;
 import dev.lightrun.server.model.RunState;
 import dev.lightrun.server.model.RunStatus;
@@ -33,13 +31,11 @@ public final class SqliteRunStore implements RunStore {
     private static final Logger log = LoggerFactory.getLogger(SqliteRunStore.class);
 
     private final Connection connection;
-    private final ObjectMapper json;
     private final ReentrantLock lock = new ReentrantLock();
     private final Path file;
     private final int migrationsApplied;
 
-    public SqliteRunStore(Path dataDir, ObjectMapper json) {
-        this.json = json;
+    public SqliteRunStore(Path dataDir) {
         try {
             Files.createDirectories(dataDir);
             this.file = dataDir.resolve("light-run.db");
@@ -72,8 +68,8 @@ public final class SqliteRunStore implements RunStore {
         write("INSERT INTO runs(id, status, state, plan, updated_at, request) VALUES (?, ?, ?, ?, ?, ?)", st -> {
             st.setString(1, state.id());
             st.setString(2, state.status().json());
-            st.setString(3, toJson(state));
-            st.setString(4, toJson(plan));
+            st.setString(3, StoredJson.write(state));
+            st.setString(4, StoredJson.write(plan));
             st.setString(5, Instant.now().toString());
             st.setBytes(6, pendingRequest);
         });
@@ -83,7 +79,7 @@ public final class SqliteRunStore implements RunStore {
     public void started(RunState state) {
         write("UPDATE runs SET status = ?, state = ?, updated_at = ?, request = NULL WHERE id = ?", st -> {
             st.setString(1, state.status().json());
-            st.setString(2, toJson(state));
+            st.setString(2, StoredJson.write(state));
             st.setString(3, Instant.now().toString());
             st.setString(4, state.id());
         });
@@ -92,14 +88,14 @@ public final class SqliteRunStore implements RunStore {
     @Override
     public List<Queued> queued() {
         return query("SELECT state, request FROM runs WHERE status = 'queued' ORDER BY id", st -> { },
-                rs -> new Queued(fromJson(rs.getString(1), RunState.class), rs.getBytes(2)));
+                rs -> new Queued(StoredJson.read(rs.getString(1), RunState.class), rs.getBytes(2)));
     }
 
     @Override
     public void update(RunState state) {
         write("UPDATE runs SET status = ?, state = ?, updated_at = ? WHERE id = ?", st -> {
             st.setString(1, state.status().json());
-            st.setString(2, toJson(state));
+            st.setString(2, StoredJson.write(state));
             st.setString(3, Instant.now().toString());
             st.setString(4, state.id());
         });
@@ -114,7 +110,7 @@ public final class SqliteRunStore implements RunStore {
                 try (PreparedStatement st = connection.prepareStatement(
                         "UPDATE runs SET status = ?, state = ?, updated_at = ?, request = NULL WHERE id = ?")) {
                     st.setString(1, state.status().json());
-                    st.setString(2, toJson(state));
+                    st.setString(2, StoredJson.write(state));
                     st.setString(3, Instant.now().toString());
                     st.setString(4, state.id());
                     st.executeUpdate();
@@ -147,7 +143,7 @@ public final class SqliteRunStore implements RunStore {
     private static final String STATE_FROM = " FROM runs r LEFT JOIN callbacks c ON c.run_id = r.id";
 
     private RunState stateOf(ResultSet rs) throws SQLException {
-        RunState state = fromJson(rs.getString(1), RunState.class);
+        RunState state = StoredJson.read(rs.getString(1), RunState.class);
         int attempts = rs.getInt(2);
         if (rs.wasNull()) {
             return state;
@@ -169,13 +165,13 @@ public final class SqliteRunStore implements RunStore {
     @Override
     public Optional<RunPlan> plan(String id) {
         return query("SELECT plan FROM runs WHERE id = ?", st -> st.setString(1, id),
-                rs -> fromJson(rs.getString(1), RunPlan.class)).stream().findFirst();
+                rs -> StoredJson.read(rs.getString(1), RunPlan.class)).stream().findFirst();
     }
 
     @Override
     public List<RunState> running() {
         return query("SELECT state FROM runs WHERE status = 'running' ORDER BY id", st -> { },
-                rs -> fromJson(rs.getString(1), RunState.class));
+                rs -> StoredJson.read(rs.getString(1), RunState.class));
     }
 
     @Override
@@ -214,7 +210,7 @@ public final class SqliteRunStore implements RunStore {
         return query("""
                 SELECT c.run_id, r.plan, c.body, c.attempts FROM callbacks c JOIN runs r ON r.id = c.run_id
                 WHERE c.delivered_at IS NULL AND c.gave_up_at IS NULL ORDER BY c.run_id""", st -> { }, rs -> {
-            RunPlan plan = fromJson(rs.getString(2), RunPlan.class);
+            RunPlan plan = StoredJson.read(rs.getString(2), RunPlan.class);
             return new PendingCallback(rs.getString(1), plan.callbackUrl(), plan.callbackSecret(), rs.getBytes(3),
                     rs.getInt(4));
         });
@@ -280,22 +276,6 @@ public final class SqliteRunStore implements RunStore {
             throw new StoreException("store read failed: " + e.getMessage(), e);
         } finally {
             lock.unlock();
-        }
-    }
-
-    private String toJson(Object value) {
-        try {
-            return json.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new StoreException("cannot serialize " + value.getClass().getSimpleName(), e);
-        }
-    }
-
-    private <T> T fromJson(String value, Class<T> type) {
-        try {
-            return json.readValue(value, type);
-        } catch (JsonProcessingException e) {
-            throw new StoreException("cannot read a stored " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
         }
     }
 }
