@@ -28,17 +28,14 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -57,10 +54,9 @@ public final class RunService {
     private final RunSpecFactory specs;
     private final RunLogs logs;
     private final ObjectMapper json;
-    private final long maxArtifactsBytes;
+    private final ArtifactEviction eviction;
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<RunState>> finishing = new ConcurrentHashMap<>();
-    private final ReentrantLock evictionLock = new ReentrantLock();
     private final Admission admission;
     private volatile boolean shuttingDown;
 
@@ -79,7 +75,7 @@ public final class RunService {
         this.specs = specs;
         this.logs = logs;
         this.json = json;
-        this.maxArtifactsBytes = maxArtifactsBytes;
+        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey);
     }
 
     /** A run that was accepted: its first state, and its final state once it ends. */
@@ -204,7 +200,7 @@ public final class RunService {
         store.finish(done, callbackBody);
         if (!done.artifacts().isEmpty()) {
             artifacts.recordFinished(id, done.artifactBytes());
-            evictOver(maxArtifactsBytes, id);
+            eviction.evictOver(id);
         }
         log.info("run {} - {} (exit {}, {} ms{})", id, done.status().json(), done.exitCode(), done.durationMs(),
                 done.errorCode() == null ? "" : ", " + done.errorCode());
@@ -231,7 +227,7 @@ public final class RunService {
      * are removed by the {@link Maintenance} sweep that runs right after.)
      */
     public void recover() {
-        loadArtifactSizes();
+        eviction.loadSizes();
         // Before any run is finished here: a run ended below (LOST) adds its callback, sent once, by complete().
         int callbacksPending = callbacks.sendPending();
         int reattached = 0;
@@ -275,32 +271,6 @@ public final class RunService {
         startWaiting(admission.fill());
         log.info("recovery - {} run(s) re-attached, {} lost, {} queued run(s) back in line, {} callback(s) resent",
                 reattached, lost, requeued, callbacksPending);
-    }
-
-    /**
-     * The artifact total comes from the store's per-run sizes (no walk of the artifact tree). A folder no run knows
-     * (its run was deleted while the server was down, or the store was replaced) is removed.
-     */
-    private void loadArtifactSizes() {
-        Set<String> onDisk = new HashSet<>(artifacts.runsOnDisk());
-        String cursor = null;
-        do {
-            RunStore.Page page = store.page(null, 1000, cursor);
-            for (RunState state : page.runs()) {
-                if (onDisk.remove(state.id()) && state.status().isTerminal() && !state.artifacts().isEmpty()) {
-                    artifacts.recordFinished(state.id(), state.artifactBytes());
-                }
-            }
-            cursor = page.next();
-        } while (cursor != null);
-        for (String orphan : onDisk) {
-            try {
-                artifacts.delete(orphan);
-                log.info("run {} - artifacts folder removed: no run of that id is stored", orphan);
-            } catch (IOException e) {
-                log.warn("run {} - could not remove its orphan artifacts folder: {}", orphan, e.toString());
-            }
-        }
     }
 
     /**
@@ -354,40 +324,7 @@ public final class RunService {
 
     /** Evicts the oldest finished runs while artifacts are over the cap; returns how many runs were evicted. */
     int enforceArtifactCap() {
-        long before = artifacts.runsOldestFirst().size();
-        evictOver(maxArtifactsBytes, null);
-        return (int) (before - artifacts.runsOldestFirst().size());
-    }
-
-    /**
-     * Removes the oldest finished runs' files (and states) until the total is under {@code cap}. Never the run that
-     * just finished; running runs have no recorded files yet, so they are never candidates.
-     */
-    void evictOver(long cap, String justFinished) {
-        if (artifacts.totalBytes() <= cap) {
-            return;
-        }
-        evictionLock.lock();
-        try {
-            for (String candidate : artifacts.runsOldestFirst()) {
-                if (artifacts.totalBytes() <= cap) {
-                    break;
-                }
-                if (candidate.equals(justFinished) || executions.containsKey(candidate)) {
-                    continue;
-                }
-                try {
-                    artifacts.delete(candidate);
-                    logs.delete(candidate);
-                    store.delete(candidate);
-                    log.info("run {} - evicted: artifacts over the cap of {} bytes", candidate, cap);
-                } catch (IOException e) {
-                    log.warn("run {} - eviction failed: {}", candidate, e.toString());
-                }
-            }
-        } finally {
-            evictionLock.unlock();
-        }
+        return eviction.enforceCap();
     }
 
     public RunState get(String id) {
