@@ -44,6 +44,12 @@ class CallbackGuardTest {
             "[fd00:ec2::254], fd00:ec2:0:0:0:0:0:254", // unique local fc00::/7 (AWS metadata over IPv6)
             "[::ffff:10.0.0.1], 10.0.0.1",          // IPv4-mapped IPv6 of a private address
             "[::ffff:169.254.169.254], 169.254.169.254", // IPv4-mapped metadata address
+            "[::10.0.0.1], 0:0:0:0:0:0:a00:1",      // IPv4-compatible IPv6 of a private address
+            "[64:ff9b::a9fe:a9fe], 64:ff9b:0:0:0:0:a9fe:a9fe", // NAT64 of the metadata address
+            "[64:ff9b:1::1], 64:ff9b:1:0:0:0:0:1",  // NAT64 local-use 64:ff9b:1::/48
+            "[2002:a00:1::1], 2002:a00:1:0:0:0:0:1", // 6to4 through the private 10.0.0.1
+            "[2001:0:4136:e378::1], 2001:0:4136:e378:0:0:0:1", // Teredo
+            "[2001:db8::1], 2001:db8:0:0:0:0:0:1",  // documentation 2001:db8::/32
     })
     void internalAddressIsRefusedNamingTheAddress(String host, String address) {
         assertThat(guard.problem("http://" + host + ":8080/hook")).contains("host " + host
@@ -53,7 +59,7 @@ class CallbackGuardTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"8.8.8.8", "93.184.216.34", "172.32.0.1", "172.15.255.255", "100.128.0.1",
-            "100.63.255.255", "192.169.0.1", "[2001:4860:4860::8888]"})
+            "100.63.255.255", "192.169.0.1", "[2001:4860:4860::8888]", "[64:ff9b::808:808]", "[2002:808:808::1]"})
     void publicAddressIsAllowed(String host) {
         assertThat(guard.problem("https://" + host + "/hook")).isEmpty();
     }

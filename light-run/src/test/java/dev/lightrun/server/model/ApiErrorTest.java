@@ -44,9 +44,9 @@ class ApiErrorTest {
     }
 
     @Test
-    void onlyAFullQueueAndAShutdownAskTheClientToRetry() {
+    void aFullQueueAShutdownAndADaemonDownAskTheClientToRetry() {
         assertThat(Arrays.stream(ApiError.values()).filter(ApiError::retryable))
-                .containsExactlyInAnyOrder(ApiError.QUEUE_FULL, ApiError.UNAVAILABLE);
+                .containsExactlyInAnyOrder(ApiError.QUEUE_FULL, ApiError.UNAVAILABLE, ApiError.DOCKER_UNAVAILABLE);
     }
 
     @ParameterizedTest
