@@ -117,9 +117,9 @@ class CallbackOutboxTest {
     /** A finished detached run with its callback pending in the outbox, as the run service leaves it. */
     private RunStore.PendingCallback pending(String url) {
         String id = RunIds.next();
-        store.create(RunState.running(id, "alpine:3", true, Instant.now()),
+        store.create(RunState.running(id, "alpine:3", "admin", true, Instant.now()),
                 new RunPlan(List.of(), Duration.ofMinutes(1), url, "a-secret-of-16-chars"), null);
-        RunState done = new RunState(id, RunStatus.SUCCEEDED, "alpine:3", true, Instant.now(), Instant.now(),
+        RunState done = new RunState(id, RunStatus.SUCCEEDED, "alpine:3", "admin", true, Instant.now(), Instant.now(),
                 Instant.now(), 0, 5L, false, false, List.of(), null, null, null, Map.of(), null);
         store.finish(done, ("{\"id\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8));
         return store.pendingCallbacks().stream().filter(p -> p.runId().equals(id)).findFirst().orElseThrow();

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class AdmissionTest {
 
     private static Admission.Waiting waiting(String id) {
-        return new Admission.Waiting(RunState.queued(id, "alpine:3", false, Instant.EPOCH), null);
+        return new Admission.Waiting(RunState.queued(id, "alpine:3", "admin", false, Instant.EPOCH), null);
     }
 
     private static List<String> ids(List<Admission.Waiting> waiting) {

@@ -14,6 +14,7 @@ import dev.lightrun.server.fakes.FakeExecution;
 import dev.lightrun.server.fakes.FakeRunner;
 import dev.lightrun.server.http.Json;
 import dev.lightrun.server.logs.RunLogs;
+import dev.lightrun.server.model.Caller;
 import dev.lightrun.server.model.ApiError;
 import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.model.RunErrorCode;
@@ -100,7 +101,7 @@ class RunServiceTest {
     @Test
     void syncRunStartsAtOnceWithTheRequestedSpecAndEndsSucceeded() throws Exception {
         service(2, 10);
-        RunService.Submitted submitted = service.submit(sync());
+        RunService.Submitted submitted = service.submit(sync(), Caller.OPEN);
         String id = submitted.accepted().id();
 
         assertThat(submitted.accepted().status()).isEqualTo(RunStatus.RUNNING);
@@ -126,7 +127,7 @@ class RunServiceTest {
     @Test
     void nonZeroExitEndsFailedWithTheExitCodeAndNonzeroExit() {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
 
         runner.execution(id).exit(3);
 
@@ -140,7 +141,7 @@ class RunServiceTest {
     @Test
     void timeoutIsReportedAsFailedWithTimedOut() {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
 
         runner.execution(id).fail(ErrorCode.TIMED_OUT, "run timed out after 5m");
 
@@ -153,9 +154,9 @@ class RunServiceTest {
     @Test
     void queuedRunsStartInSubmissionOrderAsSlotsFree() {
         service(1, 5);
-        String first = service.submit(sync()).accepted().id();
-        RunService.Submitted second = service.submit(sync());
-        RunService.Submitted third = service.submit(detached());
+        String first = service.submit(sync(), Caller.OPEN).accepted().id();
+        RunService.Submitted second = service.submit(sync(), Caller.OPEN);
+        RunService.Submitted third = service.submit(detached(), Caller.OPEN);
 
         assertThat(second.accepted().status()).isEqualTo(RunStatus.QUEUED);
         assertThat(third.accepted().status()).isEqualTo(RunStatus.QUEUED);
@@ -177,8 +178,8 @@ class RunServiceTest {
     @Test
     void queuedRunStartsWithItsOwnRequest() {
         service(1, 5);
-        String first = service.submit(sync()).accepted().id();
-        String second = service.submit(request("busybox:1", false, null, null)).accepted().id();
+        String first = service.submit(sync(), Caller.OPEN).accepted().id();
+        String second = service.submit(request("busybox:1", false, null, null), Caller.OPEN).accepted().id();
 
         runner.execution(first).succeed();
 
@@ -189,10 +190,10 @@ class RunServiceTest {
     @Test
     void submissionBeyondAFullQueueIsRefusedWithQueueFull() {
         service(1, 1);
-        service.submit(sync());
-        service.submit(sync());
+        service.submit(sync(), Caller.OPEN);
+        service.submit(sync(), Caller.OPEN);
 
-        assertThatThrownBy(() -> service.submit(sync()))
+        assertThatThrownBy(() -> service.submit(sync(), Caller.OPEN))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.error()).isEqualTo(ApiError.QUEUE_FULL);
                     assertThat(e.error().status()).isEqualTo(429);
@@ -204,8 +205,8 @@ class RunServiceTest {
     @Test
     void cancelWhileQueuedEndsCancelledWithoutStarting() {
         service(1, 5);
-        String first = service.submit(sync()).accepted().id();
-        RunService.Submitted queued = service.submit(sync());
+        String first = service.submit(sync(), Caller.OPEN).accepted().id();
+        RunService.Submitted queued = service.submit(sync(), Caller.OPEN);
         String id = queued.accepted().id();
 
         service.cancel(id);
@@ -224,7 +225,7 @@ class RunServiceTest {
     @Test
     void cancelOfARunningRunKillsItAndEndsCancelled() {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
 
         service.cancel(id);
 
@@ -236,7 +237,7 @@ class RunServiceTest {
     @Test
     void cancelOfAFinishedRunIsNotFound() {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
         runner.execution(id).succeed();
 
         assertThatThrownBy(() -> service.cancel(id))
@@ -249,7 +250,7 @@ class RunServiceTest {
     @Test
     void stopPassesSignalAndGraceAndEndsCancelledStopped() {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
 
         service.stop(id, "SIGINT", Duration.ofSeconds(7));
 
@@ -263,7 +264,7 @@ class RunServiceTest {
     @Test
     void pauseAndResumeReachTheExecutionAndADoublePauseIsConflict() {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
 
         service.pause(id);
         assertThat(runner.execution(id).isPaused()).isTrue();
@@ -281,8 +282,8 @@ class RunServiceTest {
     @Test
     void pauseOfAQueuedRunIsNotFound() {
         service(1, 5);
-        service.submit(sync());
-        String queued = service.submit(sync()).accepted().id();
+        service.submit(sync(), Caller.OPEN);
+        String queued = service.submit(sync(), Caller.OPEN).accepted().id();
 
         assertThatThrownBy(() -> service.pause(queued))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
@@ -296,7 +297,7 @@ class RunServiceTest {
         service(1, 0);
         runner.failNextStart(new RunnerException(ErrorCode.START_FAILED, "unknown runtime 'runsc'"));
 
-        RunService.Submitted failed = service.submit(sync());
+        RunService.Submitted failed = service.submit(sync(), Caller.OPEN);
 
         RunState state = stored(failed.accepted().id());
         assertThat(state.status()).isEqualTo(RunStatus.FAILED);
@@ -304,7 +305,7 @@ class RunServiceTest {
         assertThat(state.error()).isEqualTo("could not start: unknown runtime 'runsc'");
         assertThat(failed.finished().getNow(null)).isEqualTo(state);
         // The only slot is free again: the next run starts instead of being refused.
-        RunService.Submitted next = service.submit(sync());
+        RunService.Submitted next = service.submit(sync(), Caller.OPEN);
         assertThat(next.accepted().status()).isEqualTo(RunStatus.RUNNING);
         assertThat(runner.startedIds()).containsExactly(next.accepted().id());
     }
@@ -312,9 +313,9 @@ class RunServiceTest {
     @Test
     void startFailureOfAQueuedRunPassesTheSlotToTheNextInLine() {
         service(1, 5);
-        String first = service.submit(sync()).accepted().id();
-        String second = service.submit(sync()).accepted().id();
-        String third = service.submit(sync()).accepted().id();
+        String first = service.submit(sync(), Caller.OPEN).accepted().id();
+        String second = service.submit(sync(), Caller.OPEN).accepted().id();
+        String third = service.submit(sync(), Caller.OPEN).accepted().id();
         runner.failNextStart(new IllegalStateException("daemon said no"));
 
         runner.execution(first).succeed();
@@ -340,7 +341,7 @@ class RunServiceTest {
     @Test
     void deleteOfARunningRunIsConflict() {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
 
         assertThatThrownBy(() -> service.delete(id))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
@@ -355,7 +356,7 @@ class RunServiceTest {
     void deleteOfAFinishedRunRemovesItsStateAndLog() throws Exception {
         RunLogs logs = new RunLogs(dir.resolve("logs"), 1024 * 1024, Json.MAPPER);
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
         runner.execution(id).output(LogStream.STDOUT, "hello\n").succeed();
 
         service.delete(id);
@@ -370,7 +371,7 @@ class RunServiceTest {
     @Test
     void outputIsCapturedInTheRunLog() throws Exception {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
         runner.execution(id).output(LogStream.STDOUT, "one\ntwo\n").output(LogStream.STDERR, "oops\n").succeed();
 
         List<String> lines = new ArrayList<>();
@@ -386,7 +387,7 @@ class RunServiceTest {
         service(2, 0);
         String id = RunIds.next();
         Instant started = Instant.now().minusSeconds(30);
-        store.create(RunState.running(id, "alpine:3", true, started),
+        store.create(RunState.running(id, "alpine:3", "admin", true, started),
                 new RunPlan(List.of(), Duration.ofMinutes(2), null, null), null);
 
         service.recover();
@@ -405,7 +406,7 @@ class RunServiceTest {
     void recoveryReattachesARunWhoseContainerIsPresentAndFinishesIt() {
         service(1, 5);
         String id = RunIds.next();
-        store.create(RunState.running(id, "alpine:3", true, Instant.now()),
+        store.create(RunState.running(id, "alpine:3", "admin", true, Instant.now()),
                 new RunPlan(List.of(), Duration.ofMinutes(2), null, null), null);
         runner.containerPresent(id);
 
@@ -413,7 +414,7 @@ class RunServiceTest {
 
         assertThat(stored(id).status()).isEqualTo(RunStatus.RUNNING);
         // The re-attached run holds the only slot: a new submission waits behind it.
-        assertThat(service.submit(sync()).accepted().status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(service.submit(sync(), Caller.OPEN).accepted().status()).isEqualTo(RunStatus.QUEUED);
 
         runner.execution(id).succeed();
 
@@ -427,7 +428,7 @@ class RunServiceTest {
         String first = RunIds.next();
         String second = RunIds.next();
         for (String id : List.of(first, second)) {
-            store.create(RunState.queued(id, "alpine:3", true, Instant.now()),
+            store.create(RunState.queued(id, "alpine:3", "admin", true, Instant.now()),
                     new RunPlan(List.of(), Duration.ofMinutes(1), null, null), Json.MAPPER.writeValueAsBytes(detached()));
         }
 
@@ -443,7 +444,7 @@ class RunServiceTest {
     void recoveryEndsAQueuedRunWhoseRequestCannotBeReadLost() {
         service(1, 5);
         String id = RunIds.next();
-        store.create(RunState.queued(id, "alpine:3", true, Instant.now()),
+        store.create(RunState.queued(id, "alpine:3", "admin", true, Instant.now()),
                 new RunPlan(List.of(), Duration.ofMinutes(1), null, null), "{not json".getBytes());
 
         service.recover();
@@ -456,11 +457,11 @@ class RunServiceTest {
     @Test
     void evictionNeverTakesTheRunThatJustFinished() {
         service(2, 0, 10);
-        String older = service.submit(request("alpine:3", false, null, List.of("/app/out"))).accepted().id();
+        String older = service.submit(request("alpine:3", false, null, List.of("/app/out")), Caller.OPEN).accepted().id();
         runner.execution(older).succeed("", Map.of("out/a.bin", 8L));
         assertThat(stored(older).artifacts()).hasSize(1);
 
-        String newer = service.submit(request("alpine:3", false, null, List.of("/app/out"))).accepted().id();
+        String newer = service.submit(request("alpine:3", false, null, List.of("/app/out")), Caller.OPEN).accepted().id();
         runner.execution(newer).succeed("", Map.of("out/b.bin", 50L));
 
         // Over the cap of 10 bytes: the older run goes, the one that just finished stays although it alone is over.
@@ -472,8 +473,8 @@ class RunServiceTest {
     @Test
     void evictionSkipsARunStillExecuting() {
         service(2, 0, 10);
-        String running = service.submit(sync()).accepted().id();
-        String done = service.submit(request("alpine:3", false, null, List.of("/app/out"))).accepted().id();
+        String running = service.submit(sync(), Caller.OPEN).accepted().id();
+        String done = service.submit(request("alpine:3", false, null, List.of("/app/out")), Caller.OPEN).accepted().id();
         runner.execution(done).succeed("", Map.of("out/a.bin", 40L));
 
         assertThat(stored(running).status()).isEqualTo(RunStatus.RUNNING);
@@ -483,8 +484,8 @@ class RunServiceTest {
     @Test
     void shutdownCancelsSyncRunsAfterGraceAndLeavesDetachedRunning() {
         service(3, 5);
-        RunService.Submitted sync = service.submit(sync());
-        String detached = service.submit(detached()).accepted().id();
+        RunService.Submitted sync = service.submit(sync(), Caller.OPEN);
+        String detached = service.submit(detached(), Caller.OPEN).accepted().id();
 
         service.shutdown(Duration.ZERO);
 
@@ -502,7 +503,7 @@ class RunServiceTest {
         service(1, 5);
         service.shutdown(Duration.ZERO);
 
-        assertThatThrownBy(() -> service.submit(sync()))
+        assertThatThrownBy(() -> service.submit(sync(), Caller.OPEN))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.error()).isEqualTo(ApiError.UNAVAILABLE);
                     assertThat(e.error().status()).isEqualTo(503);
@@ -514,8 +515,8 @@ class RunServiceTest {
     @Test
     void shutdownAnswersAWaitingClientOfAQueuedRunWithItsQueuedStateAndKeepsItQueued() {
         service(1, 5);
-        service.submit(detached());
-        RunService.Submitted queued = service.submit(sync());
+        service.submit(detached(), Caller.OPEN);
+        RunService.Submitted queued = service.submit(sync(), Caller.OPEN);
 
         service.shutdown(Duration.ZERO);
 
@@ -526,7 +527,7 @@ class RunServiceTest {
     @Test
     void detachedRunWithACallbackToAnInternalAddressRecordsItRefusedAndGivenUp() {
         service(1, 0);
-        String id = service.submit(request("alpine:3", true, "http://127.0.0.1:9/hook", null)).accepted().id();
+        String id = service.submit(request("alpine:3", true, "http://127.0.0.1:9/hook", null), Caller.OPEN).accepted().id();
 
         runner.execution(id).succeed();
 
@@ -542,7 +543,7 @@ class RunServiceTest {
     @Test
     void syncRunHasNoCallback() {
         service(1, 0);
-        String id = service.submit(sync()).accepted().id();
+        String id = service.submit(sync(), Caller.OPEN).accepted().id();
         runner.execution(id).succeed();
 
         assertThat(stored(id).callback()).isNull();
@@ -569,7 +570,7 @@ class RunServiceTest {
         service = new RunService(runner, store, artifacts, outbox, specs,
                 new RunLogs(dir.resolve("logs"), 1024 * 1024, Json.MAPPER), Json.MAPPER, Long.MAX_VALUE, 1, 1);
 
-        assertThatThrownBy(() -> service.submit(sync()))
+        assertThatThrownBy(() -> service.submit(sync(), Caller.OPEN))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.error()).isEqualTo(ApiError.IMAGE_NOT_ALLOWED);
                     assertThat(e.getMessage()).isEqualTo(
