@@ -3,9 +3,7 @@ package dev.lightrun.runner.docker;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.command.WaitContainerResultCallback;
 import com.github.dockerjava.api.exception.ConflictException;
-import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
@@ -22,6 +20,7 @@ import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.RunStatus;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.SkippedEntry;
+import dev.lightrun.runner.docker.RunControl.Outcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,45 +36,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
  * One run on Docker: create -> upload files -> start -> follow logs + wait -> extract -> remove, on its own virtual
- * thread, with the fewest Engine API calls. Control calls (cancel, stop, pause, resume) may come from any thread; the
- * first of exit, cancel, stop and timeout to claim {@link #outcome} decides the final status.
+ * thread, with the fewest Engine API calls. Control calls (cancel, stop, pause, resume) may come from any thread and go
+ * to its {@link RunControl}, where the first of exit, cancel, stop and timeout to claim the run decides its status.
  */
 final class DockerExecution implements Execution {
     private static final Logger log = LoggerFactory.getLogger(DockerExecution.class);
     private static final Duration LOG_DRAIN_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
 
-    /** Who ended the run. Claimed once, by compare-and-set from NONE. */
-    private enum Outcome { NONE, EXITED, CANCELLED, TIMED_OUT, STOPPED }
-
     private final DockerClient docker;
     private final RunSpec spec;
     private final DockerRunner.Context context;
-    private final AtomicReference<Outcome> outcome = new AtomicReference<>(Outcome.NONE);
+    private final RunControl control;
     private final CompletableFuture<RunResult> result = new CompletableFuture<>();
-    private final ReentrantLock controlLock = new ReentrantLock();
     private final TailBuffer stdout;
     private final TailBuffer stderr;
     private final Map<String, Duration> timings = new LinkedHashMap<>();
     private volatile String containerId;
-    private volatile boolean started;
-    private volatile boolean paused;
-    private volatile String stopDescription;
-    private volatile String stopSignal;
-    private volatile boolean stopSignalSent;
-    private volatile boolean graceExpired;
-    /** Counted down once the start has settled (started, or the run ended before): pause waits for it. */
-    private final CountDownLatch startSettled = new CountDownLatch(1);
-    private volatile ScheduledFuture<?> timeoutTask;
     private volatile boolean abandoned;
     private volatile Runnable beforeResult = () -> { };
     /**
@@ -105,6 +87,7 @@ final class DockerExecution implements Execution {
         this.existing = existing;
         this.stdout = new TailBuffer(spec.logCapBytes());
         this.stderr = new TailBuffer(spec.logCapBytes());
+        this.control = new RunControl(spec.runId(), spec.timeout(), context.scheduler());
     }
 
     /** Runs just before the result completes (the runner forgets the run there). */
@@ -132,7 +115,7 @@ final class DockerExecution implements Execution {
 
     @Override
     public boolean isPaused() {
-        return paused;
+        return control.isPaused();
     }
 
     // ---------------------------------------------------------------- lifecycle (the run's own thread)
@@ -149,7 +132,7 @@ final class DockerExecution implements Execution {
             Duration timeout = spec.timeout();
             if (existing == null) {
                 String image = timed("image", this::resolveImage);
-                if (!claimable()) {
+                if (!control.claimable()) {
                     return;
                 }
                 FilesPlan files = timed("plan", () -> planFiles(image));
@@ -157,6 +140,7 @@ final class DockerExecution implements Execution {
                 ownsFilesFolder = hostFiles != null;
                 bindFolder = hostFiles;
                 containerId = timed("create", () -> create(image, hostFiles));
+                control.created();
                 // Attach on its own connection while the files upload: its round trip overlaps the upload's.
                 LogFollower attaching = beginAttach();
                 if (files.learnFrom() != null) {
@@ -166,7 +150,7 @@ final class DockerExecution implements Execution {
                     timed("upload", this::upload);
                 }
                 connectExtraNetworks();
-                if (!claimable()) {
+                if (!control.claimable()) {
                     return;
                 }
                 timed("attach", () -> awaitAttached(attaching));
@@ -175,6 +159,7 @@ final class DockerExecution implements Execution {
                 startedAt = Instant.now();
             } else {
                 containerId = existing.containerId();
+                control.created();
                 ownsFilesFolder = true;
                 if (existing.startedAt() == null) {
                     // The process that created it stopped before starting it (its files may be incomplete): waiting
@@ -185,30 +170,13 @@ final class DockerExecution implements Execution {
                 startedAt = existing.startedAt();
                 timeout = Duration.between(Instant.now(), existing.deadline());
             }
-            started = true;
-            startSettled.countDown();
-            Outcome early = outcome.get();
-            if (early == Outcome.STOPPED) {
-                // A stop arrived while we were starting (the workload may already be running and printing): its signal
-                // may have been skipped, so send it now, and the kill too if its grace has already run out.
-                sendStopSignal();
-                if (graceExpired) {
-                    kill("KILL");
-                }
-            } else if (early != Outcome.NONE) {
-                // A cancel or timeout arrived while we were starting; its kill may have missed a not-yet-running container.
-                kill("KILL");
-            }
-            timeoutTask = context.scheduler().schedule(
-                    () -> Thread.ofVirtual().name("timeout-" + runId()).start(this::onTimeout),
-                    Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
+            RunningContainer container = new RunningContainer(docker, runId(), containerId);
+            control.started(container, timeout);
             long waitStarted = System.nanoTime();
-            exitCode = awaitExit();
+            exitCode = container.awaitExit();
             exitedAt = Instant.now();
-            paused = false; // an exited container is not paused, however it was ended (the daemon thaws what it kills)
             timings.put("run", Duration.ofNanos(System.nanoTime() - waitStarted));
-            timeoutTask.cancel(false);
-            outcome.compareAndSet(Outcome.NONE, Outcome.EXITED);
+            control.exited();
             if (logs != null) {
                 logs.drain();
             } else {
@@ -216,15 +184,16 @@ final class DockerExecution implements Execution {
             }
             if (existing != null) {
                 // It may have exited long before we looked: the engine knows when, and whether memory killed it.
-                InspectContainerResponse.ContainerState state = inspectState();
+                InspectContainerResponse.ContainerState state = container.inspectState();
                 Instant finished = state == null ? null : DockerRunner.parseInstant(state.getFinishedAt());
                 if (finished != null) {
                     exitedAt = finished;
                 }
-                oomKilled = state != null && Boolean.TRUE.equals(state.getOOMKilled()) && outcome.get() == Outcome.EXITED;
+                oomKilled = state != null && Boolean.TRUE.equals(state.getOOMKilled())
+                        && control.outcome() == Outcome.EXITED;
             } else {
                 // 137 is SIGKILL: only then can it have been the OOM killer, so only then pay for an inspect.
-                oomKilled = exitCode == 137 && outcome.get() == Outcome.EXITED && wasOomKilled();
+                oomKilled = exitCode == 137 && control.outcome() == Outcome.EXITED && container.wasOomKilled();
             }
             if (shouldExtract(exitCode)) {
                 extracted = timed("extract", this::extract);
@@ -234,10 +203,7 @@ final class DockerExecution implements Execution {
         } catch (RuntimeException e) {
             error = DockerErrors.translate(e, "running " + runId(), ErrorCode.DOCKER_ERROR).toRunError();
         } finally {
-            startSettled.countDown();
-            if (timeoutTask != null) {
-                timeoutTask.cancel(false);
-            }
+            control.finishing();
             if (abandoned) {
                 log.info("run {} - left running for the next process to pick up", runId());
             } else {
@@ -252,6 +218,7 @@ final class DockerExecution implements Execution {
                 // The log is complete before anyone learns the run has ended.
                 closeLogSink();
                 beforeResult.run();
+                control.ended();
                 result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
             }
         }
@@ -270,11 +237,6 @@ final class DockerExecution implements Execution {
             return spec.image();
         }
         return context.images().imageWithSteps(spec.image(), spec.buildSteps(), spec.buildTimeout());
-    }
-
-    /** False (and the run ends without a container) when a cancel or stop came before start. */
-    private boolean claimable() {
-        return outcome.get() == Outcome.NONE;
     }
 
     /**
@@ -373,34 +335,12 @@ final class DockerExecution implements Execution {
         }
     }
 
-    private int awaitExit() {
-        try {
-            return docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode();
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "waiting for run " + runId(), ErrorCode.DOCKER_ERROR);
-        }
-    }
-
-    private boolean wasOomKilled() {
-        InspectContainerResponse.ContainerState state = inspectState();
-        return state != null && Boolean.TRUE.equals(state.getOOMKilled());
-    }
-
-    private InspectContainerResponse.ContainerState inspectState() {
-        try {
-            return docker.inspectContainerCmd(containerId).exec().getState();
-        } catch (RuntimeException e) {
-            log.warn("run {} - could not inspect the exited container: {}", runId(), e.getMessage());
-            return null;
-        }
-    }
-
     private boolean shouldExtract(int exitCode) {
         Extraction extraction = spec.extraction();
         if (extraction == null || extraction.paths().isEmpty()) {
             return false;
         }
-        return extraction.policy() == ExtractPolicy.ALWAYS || (exitCode == 0 && outcome.get() == Outcome.EXITED);
+        return extraction.policy() == ExtractPolicy.ALWAYS || (exitCode == 0 && control.outcome() == Outcome.EXITED);
     }
 
     private ExtractOutcome extract() {
@@ -526,13 +466,14 @@ final class DockerExecution implements Execution {
 
     private RunResult buildResult(Instant startedAt, Instant finishedAt, Integer exitCode, boolean oomKilled,
                                   RunError failure, ExtractOutcome extracted) {
-        Outcome ended = outcome.get();
+        RunControl.Ending ending = control.ending();
+        Outcome ended = ending.outcome();
         RunStatus status;
         RunError error = failure;
         switch (ended) {
             case TIMED_OUT -> {
                 status = RunStatus.TIMED_OUT;
-                error = new RunError(ErrorCode.TIMED_OUT, "run exceeded its timeout of " + describe(spec.timeout())
+                error = new RunError(ErrorCode.TIMED_OUT, "run exceeded its timeout of " + RunControl.describe(spec.timeout())
                         + " and was killed");
             }
             case CANCELLED -> {
@@ -541,7 +482,7 @@ final class DockerExecution implements Execution {
             }
             case STOPPED -> {
                 status = RunStatus.CANCELLED;
-                error = new RunError(ErrorCode.STOPPED, "run was stopped by request (" + stopDescription + ")");
+                error = new RunError(ErrorCode.STOPPED, "run was stopped by request (" + ending.stopDescription() + ")");
             }
             default -> {
                 if (failure != null) {
@@ -566,10 +507,6 @@ final class DockerExecution implements Execution {
         return new RunResult(runId(), status, exitCode, ended == Outcome.TIMED_OUT, oomKilled, startedAt, finishedAt,
                 duration, stdout.text(), stderr.text(), stdout.truncated(), stderr.truncated(), extracted.entries,
                 extracted.missing, extracted.skipped, error, timings);
-    }
-
-    private static String describe(Duration duration) {
-        return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
     }
 
     private <T> T timed(String phase, java.util.function.Supplier<T> step) {
@@ -674,158 +611,26 @@ final class DockerExecution implements Execution {
         }
     }
 
-    // ---------------------------------------------------------------- control (any thread)
+    // ---------------------------------------------------------------- control (any thread): see RunControl
 
     @Override
     public boolean cancel() {
-        if (!outcome.compareAndSet(Outcome.NONE, Outcome.CANCELLED)) {
-            return false;
-        }
-        log.info("run {} - cancel requested", runId());
-        kill("KILL");
-        return true;
+        return control.cancel();
     }
 
     @Override
     public boolean stop(String signal, Duration grace) {
-        String sig = signal == null || signal.isBlank() ? "SIGTERM" : signal.trim().toUpperCase();
-        if (!sig.matches("(SIG)?[A-Z0-9+-]+")) {
-            throw new RunnerException(ErrorCode.INVALID_REQUEST, "signal must be a signal name like SIGTERM, was " + signal);
-        }
-        if (grace == null || grace.isNegative()) {
-            throw new RunnerException(ErrorCode.INVALID_REQUEST, "grace must be zero or positive");
-        }
-        stopDescription = sig + ", grace " + describe(grace);
-        if (!outcome.compareAndSet(Outcome.NONE, Outcome.STOPPED)) {
-            return false;
-        }
-        log.info("run {} - stop requested ({})", runId(), stopDescription);
-        stopSignal = sig;
-        sendStopSignal();
-        context.scheduler().schedule(() -> Thread.ofVirtual().name("stop-kill-" + runId()).start(() -> {
-            if (!result.isDone()) {
-                graceExpired = true;
-                kill("KILL");
-            }
-        }), grace.toMillis(), TimeUnit.MILLISECONDS);
-        return true;
-    }
-
-    /**
-     * Sends the stop's signal once, as soon as both the stop and the start have happened, whichever came last: the
-     * lock orders this thread's call against the run thread's, so one of them sees both.
-     */
-    private void sendStopSignal() {
-        controlLock.lock();
-        try {
-            if (started && stopSignal != null && !stopSignalSent) {
-                stopSignalSent = true;
-                kill(stopSignal);
-            }
-        } finally {
-            controlLock.unlock();
-        }
-    }
-
-    private void onTimeout() {
-        if (outcome.compareAndSet(Outcome.NONE, Outcome.TIMED_OUT)) {
-            log.info("run {} - timed out after {}", runId(), describe(spec.timeout()));
-            kill("KILL");
-        }
-    }
-
-    /** Sends a signal if the container is running; a container that already exited or is gone is no error. */
-    private void kill(String signal) {
-        String id = containerId;
-        if (id == null || !started) {
-            return;
-        }
-        controlLock.lock();
-        try {
-            docker.killContainerCmd(id).withSignal(signal).exec();
-            if (paused && (signal.equals("KILL") || signal.equals("SIGKILL"))) {
-                // A frozen process cannot die until thawed. The daemon (moby killWithSignal) thaws a paused container
-                // it signals itself, so our unpause usually finds it thawed already: that is no failure.
-                paused = false;
-                try {
-                    docker.unpauseContainerCmd(id).exec();
-                } catch (RuntimeException alreadyThawed) {
-                    log.debug("run {} - unpause after kill: {}", runId(), alreadyThawed.getMessage());
-                }
-            }
-        } catch (NotFoundException | ConflictException notRunning) {
-            log.debug("run {} - kill {}: container not running", runId(), signal);
-        } catch (DockerException e) {
-            log.warn("run {} - kill {} failed: {}", runId(), signal, DockerErrors.daemonMessage(e));
-        } catch (RuntimeException e) {
-            log.warn("run {} - kill {} failed: {}", runId(), signal, e.toString());
-        } finally {
-            controlLock.unlock();
-        }
+        return control.stop(signal, grace);
     }
 
     @Override
     public void pause() {
-        awaitStartSettled();
-        controlLock.lock();
-        try {
-            requireRunning("pause");
-            if (paused) {
-                throw new RunnerException(ErrorCode.CONFLICT, "run " + runId() + " is already paused");
-            }
-            docker.pauseContainerCmd(containerId).exec();
-            paused = true;
-            log.info("run {} - paused", runId());
-        } catch (RunnerException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "pausing run " + runId(), ErrorCode.CONFLICT);
-        } finally {
-            controlLock.unlock();
-        }
+        control.pause();
     }
 
     @Override
     public void resume() {
-        controlLock.lock();
-        try {
-            requireRunning("resume");
-            if (!paused) {
-                throw new RunnerException(ErrorCode.CONFLICT, "run " + runId() + " is not paused");
-            }
-            docker.unpauseContainerCmd(containerId).exec();
-            paused = false;
-            log.info("run {} - resumed", runId());
-        } catch (RunnerException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "resuming run " + runId(), ErrorCode.CONFLICT);
-        } finally {
-            controlLock.unlock();
-        }
-    }
-
-    /**
-     * The workload can run, and print, while the start call has not returned yet; a pause asked for on seeing its
-     * output must not be refused as "not started". So once the container exists, wait for its start to settle.
-     */
-    private void awaitStartSettled() {
-        if (!started && containerId != null && !result.isDone()) {
-            try {
-                startSettled.await(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private void requireRunning(String action) {
-        if (result.isDone() || outcome.get() != Outcome.NONE) {
-            throw new RunnerException(ErrorCode.CONFLICT, "cannot " + action + " run " + runId() + ": it has ended");
-        }
-        if (!started) {
-            throw new RunnerException(ErrorCode.CONFLICT, "cannot " + action + " run " + runId() + ": it has not started yet");
-        }
+        control.resume();
     }
 
     /** What extraction produced; {@code error} set when it was refused. */
