@@ -17,7 +17,6 @@ import dev.lightrun.runner.NetworkChoice;
 import dev.lightrun.runner.RunError;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.RunSpec;
-import dev.lightrun.runner.RunStatus;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.SkippedEntry;
 import dev.lightrun.runner.docker.RunControl.Outcome;
@@ -466,47 +465,15 @@ final class DockerExecution implements Execution {
 
     private RunResult buildResult(Instant startedAt, Instant finishedAt, Integer exitCode, boolean oomKilled,
                                   RunError failure, ExtractOutcome extracted) {
-        RunControl.Ending ending = control.ending();
-        Outcome ended = ending.outcome();
-        RunStatus status;
-        RunError error = failure;
-        switch (ended) {
-            case TIMED_OUT -> {
-                status = RunStatus.TIMED_OUT;
-                error = new RunError(ErrorCode.TIMED_OUT, "run exceeded its timeout of " + RunControl.describe(spec.timeout())
-                        + " and was killed");
-            }
-            case CANCELLED -> {
-                status = RunStatus.CANCELLED;
-                error = new RunError(ErrorCode.CANCELLED, "run was cancelled by request");
-            }
-            case STOPPED -> {
-                status = RunStatus.CANCELLED;
-                error = new RunError(ErrorCode.STOPPED, "run was stopped by request (" + ending.stopDescription() + ")");
-            }
-            default -> {
-                if (failure != null) {
-                    status = RunStatus.FAILED;
-                } else if (oomKilled) {
-                    status = RunStatus.FAILED;
-                    error = new RunError(ErrorCode.OOM_KILLED, "container was killed for exceeding its memory limit of "
-                            + spec.limits().memoryBytes() / (1024 * 1024) + " MiB");
-                } else if (exitCode != null && exitCode != 0) {
-                    status = RunStatus.FAILED;
-                    error = new RunError(ErrorCode.NONZERO_EXIT, "container exited with code " + exitCode);
-                } else {
-                    status = RunStatus.SUCCEEDED;
-                }
-            }
-        }
+        OutcomeClassifier.Verdict verdict = OutcomeClassifier.classify(control.ending(), exitCode, oomKilled, failure, spec);
         Duration duration = startedAt == null ? Duration.ZERO : Duration.between(startedAt, finishedAt);
         if (duration.isNegative()) {
             // A re-attached short run: the engine may stamp its start a hair after its finish.
             duration = Duration.ZERO;
         }
-        return new RunResult(runId(), status, exitCode, ended == Outcome.TIMED_OUT, oomKilled, startedAt, finishedAt,
-                duration, stdout.text(), stderr.text(), stdout.truncated(), stderr.truncated(), extracted.entries,
-                extracted.missing, extracted.skipped, error, timings);
+        return new RunResult(runId(), verdict.status(), exitCode, control.outcome() == Outcome.TIMED_OUT, oomKilled,
+                startedAt, finishedAt, duration, stdout.text(), stderr.text(), stdout.truncated(), stderr.truncated(),
+                extracted.entries, extracted.missing, extracted.skipped, verdict.error(), timings);
     }
 
     private <T> T timed(String phase, java.util.function.Supplier<T> step) {
