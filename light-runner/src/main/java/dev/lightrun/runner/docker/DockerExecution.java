@@ -1,18 +1,14 @@
 package dev.lightrun.runner.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.Frame;
-import com.github.dockerjava.api.model.StreamType;
 import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.Execution;
 import dev.lightrun.runner.ExtractPolicy;
 import dev.lightrun.runner.ExtractedEntry;
 import dev.lightrun.runner.Extraction;
-import dev.lightrun.runner.LogStream;
 import dev.lightrun.runner.NetworkChoice;
 import dev.lightrun.runner.RunError;
 import dev.lightrun.runner.RunResult;
@@ -35,7 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -45,16 +41,13 @@ import java.util.stream.Stream;
  */
 final class DockerExecution implements Execution {
     private static final Logger log = LoggerFactory.getLogger(DockerExecution.class);
-    private static final Duration LOG_DRAIN_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
 
     private final DockerClient docker;
     private final RunSpec spec;
     private final DockerRunner.Context context;
     private final RunControl control;
     private final CompletableFuture<RunResult> result = new CompletableFuture<>();
-    private final TailBuffer stdout;
-    private final TailBuffer stderr;
+    private final LogPump logs;
     private final Map<String, Duration> timings = new LinkedHashMap<>();
     private volatile String containerId;
     private volatile boolean abandoned;
@@ -84,8 +77,7 @@ final class DockerExecution implements Execution {
         this.spec = spec;
         this.context = context;
         this.existing = existing;
-        this.stdout = new TailBuffer(spec.logCapBytes());
-        this.stderr = new TailBuffer(spec.logCapBytes());
+        this.logs = new LogPump(docker, spec.runId(), spec.logSink(), spec.logCapBytes());
         this.control = new RunControl(spec.runId(), spec.timeout(), context.scheduler());
     }
 
@@ -127,7 +119,7 @@ final class DockerExecution implements Execution {
         RunError error = null;
         ExtractOutcome extracted = ExtractOutcome.NOTHING;
         try {
-            LogFollower logs = null;
+            LogPump.Follower attached = null;
             Duration timeout = spec.timeout();
             if (existing == null) {
                 String image = timed("image", this::resolveImage);
@@ -141,7 +133,7 @@ final class DockerExecution implements Execution {
                 containerId = timed("create", () -> create(image, hostFiles));
                 control.created();
                 // Attach on its own connection while the files upload: its round trip overlaps the upload's.
-                LogFollower attaching = beginAttach();
+                LogPump.Follower attaching = logs.beginAttach(containerId);
                 if (files.learnFrom() != null) {
                     context.workdirs().learn(containerId, files.learnFrom(), spec.workdir());
                 }
@@ -152,8 +144,8 @@ final class DockerExecution implements Execution {
                 if (!control.claimable()) {
                     return;
                 }
-                timed("attach", () -> awaitAttached(attaching));
-                logs = attaching;
+                timed("attach", attaching::awaitAttached);
+                attached = attaching;
                 timed("start", this::startContainer);
                 startedAt = Instant.now();
             } else {
@@ -176,10 +168,10 @@ final class DockerExecution implements Execution {
             exitedAt = Instant.now();
             timings.put("run", Duration.ofNanos(System.nanoTime() - waitStarted));
             control.exited();
-            if (logs != null) {
-                logs.drain();
+            if (attached != null) {
+                attached.drain();
             } else {
-                replayLogs();
+                logs.replay(containerId);
             }
             if (existing != null) {
                 // It may have exited long before we looked: the engine knows when, and whether memory killed it.
@@ -215,19 +207,11 @@ final class DockerExecution implements Execution {
                     error = extracted.error;
                 }
                 // The log is complete before anyone learns the run has ended.
-                closeLogSink();
+                logs.closeSink();
                 beforeResult.run();
                 control.ended();
                 result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
             }
-        }
-    }
-
-    private void closeLogSink() {
-        try {
-            spec.logSink().close();
-        } catch (RuntimeException e) {
-            log.warn("run {} - closing the log sink failed: {}", runId(), e.toString());
         }
     }
 
@@ -472,109 +456,24 @@ final class DockerExecution implements Execution {
             duration = Duration.ZERO;
         }
         return new RunResult(runId(), verdict.status(), exitCode, control.outcome() == Outcome.TIMED_OUT, oomKilled,
-                startedAt, finishedAt, duration, stdout.text(), stderr.text(), stdout.truncated(), stderr.truncated(),
-                extracted.entries, extracted.missing, extracted.skipped, verdict.error(), timings);
+                startedAt, finishedAt, duration, logs.stdout().text(), logs.stderr().text(),
+                logs.stdout().truncated(), logs.stderr().truncated(), extracted.entries, extracted.missing,
+                extracted.skipped, verdict.error(), timings);
     }
 
-    private <T> T timed(String phase, java.util.function.Supplier<T> step) {
+    private void timed(String phase, Runnable step) {
+        timed(phase, () -> {
+            step.run();
+            return null;
+        });
+    }
+
+    private <T> T timed(String phase, Supplier<T> step) {
         long startedNanos = System.nanoTime();
         try {
             return step.get();
         } finally {
             timings.put(phase, Duration.ofNanos(System.nanoTime() - startedNanos));
-        }
-    }
-
-    // ---------------------------------------------------------------- logs
-
-    /**
-     * Attaches to stdout/stderr before start, as {@code docker run} does: the stream carries every byte and ends only
-     * once the container's output is closed. (Following the logs endpoint instead races the end of the run on Engine
-     * 20.10 and can lose the last lines.) Only sends the request; {@link #awaitAttached} waits for it to be open.
-     */
-    private LogFollower beginAttach() {
-        LogFollower follower = new LogFollower();
-        try {
-            docker.attachContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(true)
-                    .exec(follower);
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "attaching to run " + runId(), ErrorCode.START_FAILED);
-        }
-        return follower;
-    }
-
-    /** Start must wait until the attach stream is open, or the first output could be lost. */
-    private Void awaitAttached(LogFollower follower) {
-        try {
-            if (!follower.awaitStarted(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new RunnerException(ErrorCode.START_FAILED, "attaching to run " + runId() + " took longer than "
-                        + ATTACH_TIMEOUT);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RunnerException(ErrorCode.START_FAILED, "interrupted while attaching to run " + runId(), e);
-        }
-        return null;
-    }
-
-    /**
-     * For a picked-up container: its whole output, read back from the engine's log copy once it has exited (complete
-     * then; following it live can lose the last lines on Engine 20.10).
-     */
-    private void replayLogs() {
-        LogFollower follower = new LogFollower();
-        try {
-            docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false).exec(follower);
-        } catch (RuntimeException e) {
-            log.warn("run {} - could not read back its logs: {}", runId(), e.toString());
-            return;
-        }
-        follower.drain();
-    }
-
-    /** Receives the multiplexed log stream and fans it out to the tail buffers and the caller's sink. */
-    private final class LogFollower extends ResultCallback.Adapter<Frame> {
-        private volatile boolean sinkFailed;
-
-        @Override
-        public void onNext(Frame frame) {
-            LogStream stream = frame.getStreamType() == StreamType.STDERR ? LogStream.STDERR : LogStream.STDOUT;
-            byte[] payload = frame.getPayload();
-            (stream == LogStream.STDERR ? stderr : stdout).append(payload);
-            if (!sinkFailed) {
-                try {
-                    spec.logSink().accept(stream, payload);
-                } catch (RuntimeException e) {
-                    sinkFailed = true;
-                    log.warn("run {} - log sink failed, no more output goes to it: {}", runId(), e.toString());
-                }
-            }
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            log.debug("run {} - log stream ended with {}", runId(), throwable.toString());
-            super.onError(throwable);
-        }
-
-        /** The stream ends on its own right after exit; bounded so a stuck stream cannot hold the result. */
-        void drain() {
-            try {
-                if (!awaitCompletion(LOG_DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    log.warn("run {} - log stream still open {} after exit; closing it", runId(), LOG_DRAIN_TIMEOUT);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                // A broken log stream costs us log lines, not the run's result.
-                log.debug("run {} - log stream failed: {}", runId(), e.toString());
-            } finally {
-                try {
-                    close();
-                } catch (IOException ignored) {
-                    // closing a finished stream
-                }
-            }
         }
     }
 
