@@ -23,10 +23,11 @@ import java.util.function.Supplier;
 
 /**
  * One run on Docker: create -> upload files -> start -> follow logs + wait -> extract -> remove, on its own virtual
- * thread, with the fewest Engine API calls. This class keeps the order and the run's state; each step's Engine calls
- * are {@link ContainerLauncher}'s, {@link LogPump}'s, {@link RunningContainer}'s, {@link ContainerFilesExtractor}'s and
- * {@link RunCleanup}'s, and {@link OutcomeClassifier} judges the end. Control calls (cancel, stop, pause, resume) may come from any thread and go
- * to its {@link RunControl}, where the first of exit, cancel, stop and timeout to claim the run decides its status.
+ * thread, with the fewest Engine API calls. This class keeps the order of the steps and the run's state; their Engine
+ * calls are {@link ContainerLauncher}'s, {@link LogPump}'s, {@link RunningContainer}'s, {@link ContainerFilesExtractor}'s
+ * and {@link RunCleanup}'s, and {@link OutcomeClassifier} judges the end. Control calls (cancel, stop, pause, resume)
+ * may come from any thread and go to its {@link RunControl}, where the first of exit, cancel, stop and timeout to claim
+ * the run decides its status.
  */
 final class DockerExecution implements Execution {
     private static final Logger log = LoggerFactory.getLogger(DockerExecution.class);
