@@ -12,6 +12,9 @@ set -euo pipefail
 java_home=$1 server_jar=$2 server_options=$3 launcher=$4 out=$5
 
 log() { echo "dist: $*" >&2; }
+for tool in zip unzip; do
+    command -v "$tool" >/dev/null || { log "ERROR: needs $tool (apt-get install zip unzip)"; exit 1; }
+done
 
 # `jdeps --print-module-deps --ignore-missing-deps --multi-release 21` on the server jar, without java.desktop: every
 # class that reaches it is on a path the server never takes (Jackson's optional java.beans support, declared
