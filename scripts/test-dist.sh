@@ -15,6 +15,11 @@ RUN_BODY='{"image":"light-run-test/busybox","files":{"a.sh":"echo hi"},"entrypoi
 log() { echo "dist: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# The archive's build strips other platforms' native libraries from the jar with zip; a fresh Debian has neither tool.
+for tool in zip unzip; do
+    command -v "$tool" >/dev/null || { log "installing zip and unzip"; apt-get install -y -qq zip unzip >/dev/null; }
+done
+
 passed=0 failed=0
 pass() { passed=$((passed + 1)); log "ok   $*"; }
 fail() { failed=$((failed + 1)); log "FAIL $*"; }
