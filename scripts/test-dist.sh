@@ -17,7 +17,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 # The archive's build strips other platforms' native libraries from the jar with zip; a fresh Debian has neither tool.
 for tool in zip unzip; do
-    command -v "$tool" >/dev/null || { log "installing zip and unzip"; apt-get install -y -qq zip unzip >/dev/null; }
+    command -v "$tool" >/dev/null || { log "installing zip and unzip"; apt-get update -qq && apt-get install -y -qq zip unzip >/dev/null; }
 done
 
 passed=0 failed=0
