@@ -3,9 +3,8 @@ package dev.lightrun.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lightrun.runner.docker.DockerRunner;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
@@ -28,19 +27,8 @@ import static org.awaitility.Awaitility.await;
 
 /** Every route of the API, as a client sees it, against the real daemon. */
 class ApiRoutesIT {
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension();
 
     @Test
     void healthSaysOkWithTheDockerAndServerVersions() {
@@ -230,7 +218,7 @@ class ApiRoutesIT {
         JsonNode state = server.runSync(busybox("mkdir -p out && echo kept > out/a.txt").set("extract",
                 TestServer.JSON.valueToTree(List.of("/app/out"))));
         String id = state.path("id").asText();
-        Path folder = artifacts.resolve(id);
+        Path folder = server.artifactsDir.resolve(id);
         assertThat(folder.resolve("out/a.txt")).hasContent("kept");
 
         TestServer.Response delete = server.delete("/runs/" + id);
@@ -309,6 +297,6 @@ class ApiRoutesIT {
         TestServer.Response missing = server.get("/runs/" + id + "/artifacts/out/nope.txt");
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.json().path("error").asText()).isEqualTo("not_found");
-        assertThat(Files.readString(artifacts.resolve(id).resolve("out/result.json"))).isEqualTo("{\"ok\":true}");
+        assertThat(Files.readString(server.artifactsDir.resolve(id).resolve("out/result.json"))).isEqualTo("{\"ok\":true}");
     }
 }

@@ -1,10 +1,9 @@
 package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,15 +19,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * And what is served is served as an attachment that a browser will not run.
  */
 class ArtifactsIT {
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.extension();
     static String id;
     static String passwd;
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServer.start(artifacts);
         JsonNode state = server.runSync(busybox("mkdir -p out/sub && echo inside > out/ok.txt"
                 + " && echo '<script>alert(1)</script>' > out/page.html && echo sub > out/sub/s.txt"
                 + " && seq 1 200000 > out/numbers.txt")
@@ -37,11 +34,6 @@ class ArtifactsIT {
         id = state.path("id").asText();
         passwd = Files.readString(Path.of("/etc/passwd"));
         assertThat(passwd).contains("root:");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     /** GET the path exactly as written (no client-side normalization) and assert nothing outside leaked. */
@@ -77,7 +69,7 @@ class ArtifactsIT {
 
     @Test
     void linksPlantedInTheRunFolderAreNotFollowedOut() throws Exception {
-        Path folder = artifacts.resolve(id);
+        Path folder = server.artifactsDir.resolve(id);
         Files.createSymbolicLink(folder.resolve("leak.txt"), Path.of("/etc/passwd"));
         Files.createSymbolicLink(folder.resolve("out/passwd"), Path.of("/etc/passwd"));
         Files.createSymbolicLink(folder.resolve("out/relative"), Path.of("../../../../../../../../etc/passwd"));
@@ -139,7 +131,7 @@ class ArtifactsIT {
     @Test
     void aFileOfSeveralBuffersComesWholeAndInRanges() throws Exception {
         String url = "/runs/" + id + "/artifacts/out/numbers.txt";
-        byte[] onDisk = Files.readAllBytes(artifacts.resolve(id).resolve("out/numbers.txt"));
+        byte[] onDisk = Files.readAllBytes(server.artifactsDir.resolve(id).resolve("out/numbers.txt"));
         assertThat(onDisk.length).as("larger than a few 256 KiB download buffers").isGreaterThan(1_000_000);
 
         TestServer.Response whole = server.get(url);

@@ -1,14 +1,11 @@
 package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 
@@ -20,19 +17,8 @@ class AuthIT {
     static final String TOKEN = "test-token-0b6c1e7a9d";
     static final String SOME_ID = "0190a0a0-0000-7000-8000-000000000000";
 
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts, c -> c.token(TOKEN));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension(c -> c.token(TOKEN));
 
     private static HttpRequest.Builder anonymous(String path) {
         return HttpRequest.newBuilder(server.uri(path));

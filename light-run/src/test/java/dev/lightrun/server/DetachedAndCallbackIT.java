@@ -2,9 +2,8 @@ package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.server.config.ServerConfig;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.crypto.Mac;
@@ -23,19 +22,8 @@ import static org.awaitility.Awaitility.await;
 class DetachedAndCallbackIT {
     static final String SECRET = "callback-secret-5f1d2e3c4b";
 
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension();
 
     static String hmacSha256Hex(String secret, byte[] body) throws Exception {
         Mac mac = Mac.getInstance("HmacSHA256");

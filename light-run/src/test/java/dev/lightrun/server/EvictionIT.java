@@ -1,10 +1,8 @@
 package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -12,23 +10,12 @@ import java.util.List;
 import static dev.lightrun.server.TestServer.busybox;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** With a 1 MiB cap on artifacts, the oldest finished runs make room for new ones; the newest always stays. */
+/** With a 1 MiB cap on server.artifactsDir, the oldest finished runs make room for new ones; the newest always stays. */
 class EvictionIT {
     static final long CAP = 1024 * 1024;
 
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts, c -> c.maxArtifactsBytes(CAP));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension(c -> c.maxArtifactsBytes(CAP));
 
     /** A run whose single artifact is {@code kib} KiB of random bytes. */
     private static String runWithArtifact(int kib) {
@@ -41,7 +28,7 @@ class EvictionIT {
     }
 
     private static void assertEvicted(String id) {
-        assertThat(artifacts.resolve(id)).as("folder of evicted run %s", id).doesNotExist();
+        assertThat(server.artifactsDir.resolve(id)).as("folder of evicted run %s", id).doesNotExist();
         TestServer.Response response = server.get("/runs/" + id);
         assertThat(response.status()).isEqualTo(404);
         assertThat(response.json().path("error").asText()).isEqualTo("not_found");
@@ -49,7 +36,7 @@ class EvictionIT {
     }
 
     private static void assertKept(String id, int kib) {
-        assertThat(artifacts.resolve(id).resolve("out/blob.bin")).hasSize(kib * 1024L);
+        assertThat(server.artifactsDir.resolve(id).resolve("out/blob.bin")).hasSize(kib * 1024L);
         assertThat(server.get("/runs/" + id).status()).isEqualTo(200);
         TestServer.Response file = server.get("/runs/" + id + "/artifacts/out/blob.bin");
         assertThat(file.status()).isEqualTo(200);
@@ -75,7 +62,7 @@ class EvictionIT {
         assertEvicted(third);
         assertKept(big, 1200);
 
-        // Runs without artifacts take no room and are never evicted.
+        // Runs without server.artifactsDir take no room and are never evicted.
         String empty = server.runSync(busybox("echo no files")).path("id").asText();
         String after = runWithArtifact(100);
         assertThat(server.get("/runs/" + empty).status()).isEqualTo(200);

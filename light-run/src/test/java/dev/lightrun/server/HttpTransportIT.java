@@ -2,9 +2,8 @@ package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
@@ -27,19 +26,8 @@ import static org.awaitility.Awaitility.await;
 class HttpTransportIT {
     static final int LIMIT = 4096;
 
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts, c -> c.bodyLimitBytes(LIMIT));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension(c -> c.bodyLimitBytes(LIMIT));
 
     private static String postHead(String contentHeaders) {
         return "POST /run HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nUser-Agent: curl/8.5.0\r\nAccept: */*"

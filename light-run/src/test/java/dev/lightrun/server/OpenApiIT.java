@@ -1,10 +1,8 @@
 package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,19 +20,8 @@ class OpenApiIT {
     private static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "options", "head",
             "patch", "trace");
 
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension();
 
     @Test
     void documentIsOpenApi31WithTheServerVersion() {

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.config.ServerConfig;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,23 +19,30 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
  * A light-run server started in-process on a free port with a real Docker runner, plus the small HTTP and JSON helpers
- * the end-to-end tests share. One per test class (or per test when a test needs special settings).
+ * the end-to-end tests share. One per test class, as a JUnit extension:
+ * <pre>{@code @RegisterExtension static final TestServer server = TestServer.extension(c -> c.token(TOKEN));}</pre>
+ * It starts before the class's first test in a fresh temporary folder, and after the last one it stops, checks that
+ * no container of its instance is left in Docker, and deletes the folder. A test that needs its own settings for
+ * one case starts another with {@link #start} in try-with-resources.
  */
-public final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
     public static final ObjectMapper JSON = new ObjectMapper();
     public static final String BUSYBOX = "light-run-test/busybox";
     public static final String PYNODE = "light-run-test/pynode";
@@ -42,14 +52,58 @@ public final class TestServer implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
-    public final LightRunServer server;
-    public final Path artifactsDir;
-    private final String token;
+    /** Set when started: {@link #start} starts at once, {@link #extension} before the class's first test. */
+    public LightRunServer server;
+    public Path artifactsDir;
+    private String token;
+    /** The extension form's settings and temporary folder (null for a server started directly). */
+    private final Consumer<ServerConfig.Builder> settings;
+    private Path ownedRoot;
 
     private TestServer(LightRunServer server, Path artifactsDir, String token) {
         this.server = server;
         this.artifactsDir = artifactsDir;
         this.token = token;
+        this.settings = null;
+    }
+
+    private TestServer(Consumer<ServerConfig.Builder> settings) {
+        this.settings = settings;
+    }
+
+    /** A server for the whole test class, with the test defaults and {@code settings} on top (register it). */
+    public static TestServer extension(Consumer<ServerConfig.Builder> settings) {
+        return new TestServer(settings);
+    }
+
+    /** A server for the whole test class with the test defaults (register it). */
+    public static TestServer extension() {
+        return extension(c -> { });
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        ownedRoot = Files.createTempDirectory("light-run-it-");
+        artifactsDir = Files.createDirectories(ownedRoot.resolve("artifacts"));
+        ServerConfig config = testConfig(artifactsDir, settings);
+        server = LightRunServer.start(config, LightRunServer.runnerFor(config));
+        token = config.token();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
+        close();
+        Path instanceFile = ownedRoot.resolve("artifacts-data").resolve("instance-id");
+        if (Files.exists(instanceFile)) {
+            String instance = Files.readString(instanceFile).trim();
+            assertThat(docker("ps", "-a", "-q", "--filter", "label=dev.lightrun.instance=" + instance))
+                    .as("containers of server instance %s left in Docker", instance).isEmpty();
+        }
+        try (Stream<Path> tree = Files.walk(ownedRoot)) {
+            for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
     }
 
     /** A server on port 0 with its artifacts in {@code artifactsDir} and the daemon from the environment. */

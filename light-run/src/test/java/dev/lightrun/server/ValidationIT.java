@@ -3,10 +3,9 @@ package dev.lightrun.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -22,26 +21,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * started (the server is fresh, so GET /runs must stay empty).
  */
 class ValidationIT {
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension();
 
     @AfterEach
     void nothingWasStarted() {
         TestServer.Response runs = server.get("/runs");
         assertThat(runs.status()).isEqualTo(200);
         assertThat(runs.json()).as("runs recorded by rejected requests").isEmpty();
-        assertThat(artifacts).isEmptyDirectory();
+        assertThat(server.artifactsDir).isEmptyDirectory();
     }
 
     /** Posts the body and asserts a 400 naming {@code path}; returns that detail's message. */

@@ -2,10 +2,8 @@ package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -30,19 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Real workloads end to end: programs, inputs, build steps, files in and out, big and binary and unicode. */
 class WorkloadsIT {
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension();
 
     static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
@@ -159,7 +146,7 @@ class WorkloadsIT {
         assertThat(TestServer.texts(server.get("/runs/" + id + "/artifacts/out/a").json(), "path"))
                 .containsExactlyInAnyOrder("out/a/b", "out/a/b/c", "out/a/b/c/deep.txt", "out/a/mid.txt");
         assertThat(server.get("/runs/" + id + "/artifacts/out/empty").json()).isEmpty();
-        assertThat(artifacts.resolve(id).resolve("out/a/b/c/deep.txt")).hasContent("deep");
+        assertThat(server.artifactsDir.resolve(id).resolve("out/a/b/c/deep.txt")).hasContent("deep");
     }
 
     @Test

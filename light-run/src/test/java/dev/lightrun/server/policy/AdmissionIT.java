@@ -3,10 +3,9 @@ package dev.lightrun.server.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lightrun.server.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -32,19 +31,8 @@ import static org.awaitility.Awaitility.await;
  * that waits in the queue and answers with its final state. Plus: queued runs survive a graceful restart.
  */
 class AdmissionIT {
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts, c -> c.policy(p -> p.maxConcurrent(2).maxQueue(3)));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.extension(c -> c.policy(p -> p.maxConcurrent(2).maxQueue(3)));
 
     /** Every test leaves the server idle, so the next one finds both slots free and the queue empty. */
     @AfterEach
@@ -192,7 +180,7 @@ class AdmissionIT {
         assertThat(stillCancelled.path("startedAt").isNull()).isTrue();
         assertThat(stillCancelled.path("logs").path("stdout").asText()).isEmpty();
         assertThat(server.get("/runs/" + cancelled + "/artifacts").json()).isEmpty();
-        assertThat(Files.exists(artifacts.resolve(cancelled))).as("artifact folder of the cancelled run").isFalse();
+        assertThat(Files.exists(server.artifactsDir.resolve(cancelled))).as("artifact folder of the cancelled run").isFalse();
         assertNoContainersLeftFor(cancelled);
     }
 

@@ -3,9 +3,8 @@ package dev.lightrun.server.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.server.CallbackReceiver;
 import dev.lightrun.server.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.crypto.Mac;
@@ -33,22 +32,10 @@ class CallbackDeliveryIT {
     static final String SECRET = "policy-callback-secret-0b7e";
     static final int MAX_ATTEMPTS = 5;
 
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        // 5 attempts, 100 ms before the second (then 200, 400, 800, +-20%); an attempt may wait a minute for its
-        // answer, so a hanging receiver really hangs.
-        server = TestServer.start(artifacts, c -> c.callbacks(cb -> cb
-                .maxAttempts(MAX_ATTEMPTS).firstBackoff(Duration.ofMillis(100)).timeout(Duration.ofSeconds(60))));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    /** 5 attempts, 100 ms before the second (then 200, 400, 800, +-20%); an attempt may wait a minute for its answer. */
+    @RegisterExtension
+    static final TestServer server = TestServer.extension(c -> c.callbacks(cb -> cb
+            .maxAttempts(MAX_ATTEMPTS).firstBackoff(Duration.ofMillis(100)).timeout(Duration.ofSeconds(60))));
 
     static String hmacHex(String secret, byte[] data) throws Exception {
         Mac mac = Mac.getInstance("HmacSHA256");

@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lightrun.server.TestServer;
 import dev.lightrun.server.config.ServerConfig;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -33,23 +32,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ImagePolicyIT {
     static final long ARTIFACT_CAP = 1024 * 1024;
 
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.extension(ImagePolicyIT::policy);
 
     static void policy(ServerConfig.Builder c) {
         c.policy(p -> p.allowedImages(List.of("light-run-test/*")).allowBuild(false)
                 .maxRunArtifactBytes(ARTIFACT_CAP));
-    }
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts, ImagePolicyIT::policy);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     static String sha256(byte[] bytes) throws Exception {
@@ -177,7 +165,7 @@ class ImagePolicyIT {
             assertThat(listed.json()).isEmpty();
             assertThat(server.get("/runs/" + id + "/artifacts/out/small.txt").status()).isEqualTo(404);
             assertThat(server.get("/runs/" + id + "/artifacts/out/part1.bin").status()).isEqualTo(404);
-            assertThat(filesUnder(artifacts.resolve(id))).as("files kept for run %s", id).isEmpty();
+            assertThat(filesUnder(server.artifactsDir.resolve(id))).as("files kept for run %s", id).isEmpty();
             assertNoContainersLeftFor(id);
         }
 
@@ -186,7 +174,7 @@ class ImagePolicyIT {
                 "/app/out"));
         assertThat(under.path("status").asText()).as("state %s", under).isEqualTo("succeeded");
         assertThat(texts(under.path("artifacts"), "path")).containsExactlyInAnyOrder("out", "out/fits.bin");
-        assertThat(Files.size(artifacts.resolve(under.path("id").asText()).resolve("out/fits.bin"))).isEqualTo(921600);
+        assertThat(Files.size(server.artifactsDir.resolve(under.path("id").asText()).resolve("out/fits.bin"))).isEqualTo(921600);
         assertNoContainersLeftFor(under.path("id").asText());
     }
 }

@@ -3,9 +3,8 @@ package dev.lightrun.server.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lightrun.server.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -25,20 +24,9 @@ class ResourceLimitsIT {
     static final String CGROUP_LIMITS = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max"
             + " /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us";
 
-    @TempDir
-    static Path artifacts;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(artifacts, c -> c.policy(p -> p.maxMemoryMiB(128).maxCpus(1.0).maxPids(200)
+    @RegisterExtension
+    static final TestServer server = TestServer.extension(c -> c.policy(p -> p.maxMemoryMiB(128).maxCpus(1.0).maxPids(200)
                 .runtimes(Set.of("runsc"))));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     /** A sync run that must succeed: its stdout lines. */
     static List<String> stdoutLines(ObjectNode body) {
