@@ -5,6 +5,8 @@ import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
 import dev.lightrun.server.callbacks.CallbackSender;
+import dev.lightrun.server.auth.OpenAccessCheck;
+import dev.lightrun.server.config.ConfigException;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
@@ -159,6 +161,12 @@ public final class LightRunServer implements AutoCloseable {
     }
 
     private static LightRunServer start(ServerConfig config, Runner runner, SqliteRunStore store) {
+        // The CLI refuses first (exit 2); this keeps an embedding program from starting open on the network by mistake.
+        OpenAccessCheck.refusal(config.host(), config.token() != null, config.access().insecureNoAuth())
+                .ifPresent(reason -> {
+                    store.close();
+                    throw new ConfigException(reason);
+                });
         store.logOpened();
         LightRunServer server = new LightRunServer(config, runner, store);
         try {
@@ -173,10 +181,7 @@ public final class LightRunServer implements AutoCloseable {
         log.info("light-run {} - listening on http://{}:{} (artifacts in {}; run files {})", version(), config.host(),
                 server.port(), config.artifactsDir(),
                 runner instanceof DockerRunner docker ? docker.filesDelivery() : "as the runner delivers them");
-        if (config.token() == null) {
-            log.warn("no token set: the API is open to anyone who can reach {}:{}; set LIGHT_RUN_TOKEN or --token",
-                    config.host(), server.port());
-        }
+        OpenAccessCheck.warning(config.host(), server.port(), config.token() != null).ifPresent(log::warn);
         return server;
     }
 

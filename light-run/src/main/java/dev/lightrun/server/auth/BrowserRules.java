@@ -39,12 +39,16 @@ public final class BrowserRules {
      */
     public BrowserRules(Collection<String> allowedOrigins, Collection<String> allowedHosts, boolean listensOnLoopback) {
         this.allowedOrigins = allowedOrigins.stream().map(Origins::parse).collect(Collectors.toUnmodifiableSet());
-        this.allowedHosts = allowedHosts.stream().map(BrowserRules::host).collect(Collectors.toUnmodifiableSet());
+        this.allowedHosts = allowedHosts.stream().map(BrowserRules::allowedHost).collect(Collectors.toUnmodifiableSet());
         this.listensOnLoopback = listensOnLoopback;
     }
 
-    /** An allowed host in comparable form: lower case, IPv6 without brackets; a port or a path is refused. */
-    static String host(String host) {
+    /**
+     * An allowed host in comparable form: lower case, IPv6 without brackets.
+     *
+     * @throws IllegalArgumentException naming the value when it has a scheme, a port or a path
+     */
+    public static String allowedHost(String host) {
         String h = host.trim().toLowerCase(Locale.ROOT);
         boolean bracketed = h.startsWith("[") && h.endsWith("]");
         String bare = bracketed ? h.substring(1, h.length() - 1) : h;

@@ -3,6 +3,8 @@ package dev.lightrun.server.cli;
 import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.LightRunServer;
+import dev.lightrun.server.auth.OpenAccessCheck;
+import dev.lightrun.server.config.AccessSettings;
 import dev.lightrun.server.config.ConfigException;
 import dev.lightrun.server.config.CallbackSettings;
 import dev.lightrun.server.config.RunPolicy;
@@ -24,7 +26,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code light-run serve}: every option also comes from a {@code LIGHT_RUN_*} variable; a flag wins over the
  * variable, the variable over the default. Problems at start-up (bad value, port in use, no Docker) are one line on
- * stderr and exit code 1, never a stack trace.
+ * stderr and exit code 1, never a stack trace; no token on a non-loopback address is exit code 2, like a bad flag.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = LightRunCli.Version.class,
         description = "Start the HTTP server.")
@@ -153,6 +155,21 @@ final class ServeCommand implements Callable<Integer> {
                     + " default ${DEFAULT-VALUE}).")
     long callbackBackoffMs;
 
+    @Option(names = "--allowed-origins", defaultValue = "${env:LIGHT_RUN_ALLOWED_ORIGINS:-}", split = ",",
+            description = "Web origins whose pages may call the API, comma-separated scheme://host[:port], e.g."
+                    + " http://localhost:5173 (env LIGHT_RUN_ALLOWED_ORIGINS; default none: only the server's own).")
+    java.util.List<String> allowedOrigins;
+
+    @Option(names = "--allowed-hosts", defaultValue = "${env:LIGHT_RUN_ALLOWED_HOSTS:-}", split = ",",
+            description = "Host names the Host header may name besides localhost/127.x/[::1] when listening on loopback,"
+                    + " comma-separated (env LIGHT_RUN_ALLOWED_HOSTS; default none).")
+    java.util.List<String> allowedHosts;
+
+    @Option(names = "--insecure-no-auth", defaultValue = "${env:LIGHT_RUN_INSECURE_NO_AUTH:-false}",
+            description = "Start without a token on a non-loopback --host (env LIGHT_RUN_INSECURE_NO_AUTH). Unsafe:"
+                    + " anyone who reaches it can start containers.")
+    boolean insecureNoAuth;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -163,6 +180,11 @@ final class ServeCommand implements Callable<Integer> {
             config = config();
         } catch (ConfigException | IllegalArgumentException e) {
             return fail(e.getMessage());
+        }
+        var open = OpenAccessCheck.refusal(config.host(), config.token() != null, config.access().insecureNoAuth());
+        if (open.isPresent()) {
+            spec.commandLine().getErr().println("light-run: " + open.get());
+            return 2;
         }
         // Checked before starting, so a busy port is this one line, not Javalin's error log and a "stopped" line.
         if (!portIsFree(config.host(), config.port())) {
@@ -229,7 +251,8 @@ final class ServeCommand implements Callable<Integer> {
                 new CallbackSettings(defaults.callbacks().timeout(), callbackMaxAttempts,
                         Duration.ofMillis(callbackBackoffMs), callbackAllow == null ? java.util.List.of()
                         : callbackAllow.stream().map(String::trim).filter(a -> !a.isEmpty()).toList()), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes,
-                Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs), policy(), filesMode);
+                Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs), policy(), filesMode,
+                new AccessSettings(allowedOrigins, allowedHosts, insecureNoAuth));
     }
 
     private RunPolicy policy() {

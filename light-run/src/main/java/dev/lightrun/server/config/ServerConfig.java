@@ -25,12 +25,14 @@ import java.util.Objects;
  * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
  * @param policy             what runs may ask for: resources, runtimes, images, builds, artifact sizes
  * @param filesMode          how runs get their files: auto (bind mount where safe), archive or bind (default auto)
+ * @param access             browser origins and host names allowed, and whether an open server may listen beyond loopback
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
-                           Duration buildCacheMaxAge, RunPolicy policy, String filesMode) {
+                           Duration buildCacheMaxAge, RunPolicy policy, String filesMode,
+                           AccessSettings access) {
     public static final int DEFAULT_PORT = 3000;
     public static final long DEFAULT_BODY_LIMIT = 10L * 1024 * 1024;
     public static final long DEFAULT_MAX_ARTIFACTS_BYTES = 20L * 1024 * 1024 * 1024;
@@ -64,6 +66,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         if (!java.util.Set.of("auto", "archive", "bind").contains(filesMode)) {
             throw new ConfigException("files-mode must be auto, archive or bind, was " + filesMode);
         }
+        access = access == null ? AccessSettings.defaults() : access;
         if (maxLogBytes < 4096) {
             throw new ConfigException("max-log-bytes must be at least 4096, was " + maxLogBytes);
         }
@@ -74,7 +77,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
                 DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, CallbackSettings.defaults(),
                 defaultDataDir(), Duration.ofSeconds(30), DEFAULT_MAX_LOG_BYTES, Duration.ofMinutes(5),
-                Duration.ofDays(7), RunPolicy.defaults(), "auto");
+                Duration.ofDays(7), RunPolicy.defaults(), "auto", AccessSettings.defaults());
     }
 
     public static Path defaultDataDir() {
@@ -121,6 +124,14 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return edit(copy -> copy.filesMode = value);
     }
 
+    public ServerConfig withHost(String value) {
+        return edit(copy -> copy.host = value);
+    }
+
+    public ServerConfig withAccess(AccessSettings value) {
+        return edit(copy -> copy.access = value);
+    }
+
     public ServerConfig withCallbacks(CallbackSettings value) {
         return edit(copy -> copy.callbacks = value);
     }
@@ -151,6 +162,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private Duration buildCacheMaxAge;
         private RunPolicy policy;
         private String filesMode;
+        private AccessSettings access;
 
         Editable(ServerConfig config) {
             host = config.host;
@@ -170,12 +182,13 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             buildCacheMaxAge = config.buildCacheMaxAge;
             policy = config.policy;
             filesMode = config.filesMode;
+            access = config.access;
         }
 
         ServerConfig build() {
             return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
                     stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
-                    buildCacheMaxAge, policy, filesMode);
+                    buildCacheMaxAge, policy, filesMode, access);
         }
     }
 
@@ -186,6 +199,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + ", access=" + access + "]";
     }
 }
