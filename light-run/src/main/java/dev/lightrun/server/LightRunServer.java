@@ -6,7 +6,6 @@ import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
 import dev.lightrun.server.callbacks.CallbackSender;
 import dev.lightrun.server.auth.OpenAccessCheck;
-import dev.lightrun.server.config.ConfigException;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
@@ -75,7 +74,7 @@ public final class LightRunServer implements AutoCloseable {
      */
     public static DockerRunner runnerFor(ServerConfig config) {
         return DockerRunner.builder().instance(instanceId(config.dataDir()))
-                .filesMode(dev.lightrun.runner.docker.FilesMode.valueOf(config.filesMode().toUpperCase(java.util.Locale.ROOT)))
+                .filesMode(config.filesMode())
                 .filesRoot(config.dataDir().resolve("run-files"))
                 .build();
     }
@@ -161,12 +160,6 @@ public final class LightRunServer implements AutoCloseable {
     }
 
     private static LightRunServer start(ServerConfig config, Runner runner, SqliteRunStore store) {
-        // The CLI refuses first (exit 2); this keeps an embedding program from starting open on the network by mistake.
-        OpenAccessCheck.refusal(config.host(), config.token() != null, config.access().insecureNoAuth())
-                .ifPresent(reason -> {
-                    store.close();
-                    throw new ConfigException(reason);
-                });
         store.logOpened();
         LightRunServer server = new LightRunServer(config, runner, store);
         try {

@@ -1,7 +1,6 @@
 package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.lightrun.server.config.AccessSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,9 +35,10 @@ class BrowserSafetyIT {
 
     @BeforeAll
     static void start() {
-        AccessSettings access = new AccessSettings(List.of(ALLOWED), List.of("light-run.internal"), false);
-        open = TestServer.start(openArtifacts, c -> c.withAccess(access));
-        withToken = TestServer.start(tokenArtifacts, c -> c.withToken(TOKEN).withAccess(access));
+        open = TestServer.start(openArtifacts,
+                c -> c.allowedOrigins(List.of(ALLOWED)).allowedHosts(List.of("light-run.internal")));
+        withToken = TestServer.start(tokenArtifacts, c -> c.token(TOKEN).allowedOrigins(List.of(ALLOWED))
+                .allowedHosts(List.of("light-run.internal")));
     }
 
     @AfterAll

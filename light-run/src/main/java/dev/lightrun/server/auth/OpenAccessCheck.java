@@ -11,14 +11,14 @@ public final class OpenAccessCheck {
     private OpenAccessCheck() {
     }
 
-    /** The one-line reason not to start, or empty. */
+    /** Why not to start, one line to follow "invalid --token / LIGHT_RUN_TOKEN: ", or empty. */
     public static Optional<String> refusal(String listenHost, boolean hasToken, boolean insecureNoAuth) {
         if (hasToken || insecureNoAuth || Loopback.isLoopback(listenHost)) {
             return Optional.empty();
         }
-        return Optional.of("no token set and --host " + listenHost + " is not a loopback address: anyone who reaches"
-                + " it could start containers; set --token or LIGHT_RUN_TOKEN, listen on 127.0.0.1, or accept it with"
-                + " --insecure-no-auth (LIGHT_RUN_INSECURE_NO_AUTH=true)");
+        return Optional.of("required when the host (" + listenHost + ") is not a loopback address, or anyone who"
+                + " reaches it can start containers; set a token, listen on 127.0.0.1, or accept an open server with"
+                + " --insecure-no-auth / LIGHT_RUN_INSECURE_NO_AUTH=true");
     }
 
     /** The warning of an open server (no token), or empty when it has one. */

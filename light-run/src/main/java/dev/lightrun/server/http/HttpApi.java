@@ -62,7 +62,7 @@ public final class HttpApi {
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);
         LogRoutes logRoutes = new LogRoutes(runs, logs);
         BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
-        BrowserRules browser = new BrowserRules(config.access().allowedOrigins(), config.access().allowedHosts(),
+        BrowserRules browser = new BrowserRules(config.allowedOrigins(), config.allowedHosts(),
                 Loopback.isLoopback(config.host()));
         byte[] openApi = loadOpenApi(version);
         return Javalin.create(app -> {

@@ -46,9 +46,9 @@ public enum ApiError {
 
     /**
      * Whether the client should come back later: a queue slot frees within seconds for typical runs, and a restart
-     * takes about as long. Such answers carry {@code Retry-After}.
+     * takes about as long, and so does a Docker daemon restart. Such answers carry {@code Retry-After}.
      */
     public boolean retryable() {
-        return status == 429 || this == UNAVAILABLE;
+        return status == 429 || status == 503;
     }
 }

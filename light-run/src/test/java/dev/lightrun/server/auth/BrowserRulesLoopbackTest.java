@@ -42,7 +42,7 @@ class BrowserRulesLoopbackTest {
         assertThat(OpenAccessCheck.refusal("0.0.0.0", true, false)).isEmpty();
         assertThat(OpenAccessCheck.refusal("0.0.0.0", false, true)).isEmpty();
         assertThat(OpenAccessCheck.refusal("0.0.0.0", false, false)).get().asString()
-                .contains("0.0.0.0", "--token", "LIGHT_RUN_TOKEN", "--insecure-no-auth");
+                .contains("0.0.0.0", "--insecure-no-auth", "LIGHT_RUN_INSECURE_NO_AUTH");
         assertThat(OpenAccessCheck.warning("0.0.0.0", 3000, false)).get().asString().startsWith("INSECURE");
         assertThat(OpenAccessCheck.warning("127.0.0.1", 3000, true)).isEmpty();
     }

@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /** Request bodies are read strictly: no coercion, no duplicate keys, nothing after the document. No network. */
 class StrictJsonTest {
     private static final RunRequestParser PARSER = new RunRequestParser(
-            new RunRequestRules(false, RunPolicy.defaults(), new CallbackGuard(List.of())));
+            new RunRequestRules(false, RunPolicy.builder().build(), new CallbackGuard(List.of())));
     private static final String FILES = "\"files\": {\"a.txt\": \"x\"}";
 
     private static FieldError refusal(String body) {
