@@ -25,8 +25,8 @@ import static org.assertj.core.api.Assertions.tuple;
  * with each field's path and message. Bodies are written in single quotes for readability and turned into JSON.
  */
 class RunRequestParserTest {
-    private static final RunPolicy POLICY = RunPolicy.defaults().withMaxima(4096, 4, 4096)
-            .withRuntimes(Set.of("runsc"), null);
+    private static final RunPolicy POLICY = RunPolicy.builder().maxMemoryMiB(4096).maxCpus(4).maxPids(4096)
+            .runtimes(Set.of("runsc")).build();
     /** One parser for the class: its validator bootstrap is the slow part. */
     private static final RunRequestParser PARSER = new RunRequestParser(
             new RunRequestRules(false, POLICY, new CallbackGuard(List.of())));

@@ -60,7 +60,7 @@ class RunServiceTest {
         // No allow list: a callback to anything internal (the tests only use loopback) is refused before connecting.
         outbox = new CallbackOutbox(store, sender, new CallbackGuard(List.of()), 1, Duration.ofMillis(10));
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, Duration.ofMinutes(5), 64 * 1024, false,
-                RunPolicy.defaults());
+                RunPolicy.builder().build());
         RunLogs logs = new RunLogs(dir.resolve("logs"), 1024 * 1024, Json.MAPPER);
         service = new RunService(runner, store, artifacts, outbox, specs, logs, Json.MAPPER, maxArtifactsBytes,
                 maxConcurrent, maxQueue);
@@ -566,7 +566,7 @@ class RunServiceTest {
         sender = new CallbackSender(Duration.ofSeconds(2));
         outbox = new CallbackOutbox(store, sender, new CallbackGuard(List.of()), 1, Duration.ofMillis(10));
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, Duration.ofMinutes(5), 64 * 1024, false,
-                RunPolicy.defaults().withAllowedImages(List.of("python:*")));
+                RunPolicy.builder().allowedImages(List.of("python:*")).build());
         service = new RunService(runner, store, artifacts, outbox, specs,
                 new RunLogs(dir.resolve("logs"), 1024 * 1024, Json.MAPPER), Json.MAPPER, Long.MAX_VALUE, 1, 1);
 

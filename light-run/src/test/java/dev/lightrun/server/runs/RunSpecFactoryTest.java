@@ -43,7 +43,7 @@ class RunSpecFactoryTest {
 
     @Test
     void imageOutsideTheAllowListIsForbiddenNamingTheList() {
-        RunSpecFactory specs = factory(RunPolicy.defaults().withAllowedImages(List.of("python:3.*", "ghcr.io/acme/*")));
+        RunSpecFactory specs = factory(RunPolicy.builder().allowedImages(List.of("python:3.*", "ghcr.io/acme/*")).build());
 
         assertThatThrownBy(() -> specs.checkAllowed(simple("alpine:3")))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
@@ -58,12 +58,12 @@ class RunSpecFactoryTest {
 
     @Test
     void anUntaggedImageMatchesAGlobForLatest() {
-        factory(RunPolicy.defaults().withAllowedImages(List.of("alpine:latest"))).checkAllowed(simple("alpine"));
+        factory(RunPolicy.builder().allowedImages(List.of("alpine:latest")).build()).checkAllowed(simple("alpine"));
     }
 
     @Test
     void buildStepsAreForbiddenWhenTheOperatorDisabledThem() {
-        RunSpecFactory specs = factory(RunPolicy.defaults().withAllowBuild(false));
+        RunSpecFactory specs = factory(RunPolicy.builder().allowBuild(false).build());
         RunRequest withBuild = request("alpine:3", List.of("apk add curl"), Map.of("a", TextNode.valueOf("x")), null,
                 null, null, null, null);
 
@@ -78,7 +78,7 @@ class RunSpecFactoryTest {
 
     @Test
     void specCarriesTheServersDefaults() {
-        RunSpec spec = factory(RunPolicy.defaults()).create(ID, simple("alpine:3"), LogSink.NONE);
+        RunSpec spec = factory(RunPolicy.builder().build()).create(ID, simple("alpine:3"), LogSink.NONE);
 
         assertThat(spec.runId()).isEqualTo(ID);
         assertThat(spec.timeout()).isEqualTo(Duration.ofMinutes(3));
@@ -99,7 +99,7 @@ class RunSpecFactoryTest {
                 Map.of("bin/data", JsonNodeFactory.instance.objectNode().put("base64", "AAEC")), input, null,
                 List.of("lab", "db"), 64, List.of("/app/out"));
 
-        RunSpec spec = factory(RunPolicy.defaults()).create(ID, request, LogSink.NONE);
+        RunSpec spec = factory(RunPolicy.builder().build()).create(ID, request, LogSink.NONE);
 
         assertThat(spec.files().get("bin/data")).containsExactly(0, 1, 2);
         assertThat(new String(spec.stdin(), StandardCharsets.UTF_8)).isEqualTo("{\"n\":1}");
@@ -111,7 +111,7 @@ class RunSpecFactoryTest {
 
     @Test
     void bridgeMeansTheIsolatedNetworkAndNoneMeansNone() {
-        RunSpecFactory specs = factory(RunPolicy.defaults());
+        RunSpecFactory specs = factory(RunPolicy.builder().build());
         Map<String, JsonNode> files = Map.of("a", TextNode.valueOf("x"));
 
         assertThat(specs.create(ID, request("alpine:3", null, files, null, "bridge", null, null, null), LogSink.NONE)
