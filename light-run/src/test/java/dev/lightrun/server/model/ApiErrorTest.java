@@ -23,10 +23,13 @@ class ApiErrorTest {
             "FORBIDDEN, 403, forbidden",
             "IMAGE_NOT_ALLOWED, 403, image_not_allowed",
             "BUILD_NOT_ALLOWED, 403, build_not_allowed",
+            "ORIGIN_NOT_ALLOWED, 403, origin_not_allowed",
+            "HOST_NOT_ALLOWED, 403, host_not_allowed",
             "NOT_FOUND, 404, not_found",
             "METHOD_NOT_ALLOWED, 405, method_not_allowed",
             "CONFLICT, 409, conflict",
             "PAYLOAD_TOO_LARGE, 413, payload_too_large",
+            "UNSUPPORTED_MEDIA_TYPE, 415, unsupported_media_type",
             "QUEUE_FULL, 429, queue_full",
             "INTERNAL_ERROR, 500, internal_error",
             "UNAVAILABLE, 503, unavailable",
@@ -39,8 +42,8 @@ class ApiErrorTest {
 
     @Test
     void everyErrorIsListedAboveAndCodesAreUnique() {
-        assertThat(ApiError.values()).hasSize(13);
-        assertThat(Arrays.stream(ApiError.values()).map(ApiError::code).collect(Collectors.toSet())).hasSize(13);
+        assertThat(ApiError.values()).hasSize(16);
+        assertThat(Arrays.stream(ApiError.values()).map(ApiError::code).collect(Collectors.toSet())).hasSize(16);
     }
 
     @Test
