@@ -2,8 +2,9 @@
 # The one command for a fresh Debian machine (as root): Docker daemon with gVisor, the local
 # test images, a JDK 21+, then `./mvnw -B verify` with any extra arguments passed through, then (full build only)
 # the benchmark's --quick smoke run, which fails on a failed run or a leftover container, never on a time.
-#   scripts/test.sh                  # full build + benchmark smoke run
-#   scripts/test.sh -pl light-run    # extra Maven arguments (no benchmark)
+# Then (full build only) scripts/test-dist.sh: the release archive and the image, run without a JDK (~1 minute).
+#   scripts/test.sh                  # full build + benchmark smoke run + release archive and image
+#   scripts/test.sh -pl light-run    # extra Maven arguments (no benchmark, no release archive)
 set -euo pipefail
 
 # Work from the repo root whatever the caller's directory is.
@@ -27,4 +28,6 @@ mvnw=(./mvnw); [[ -x ./mvnw ]] || mvnw=(sh ./mvnw)
 if [[ $# -eq 0 ]]; then
     log "benchmark smoke run (--quick): keeps the benchmark working; its times are not checked"
     java -jar light-run-bench/target/light-run-bench.jar --repo . --quick
+    log "release archive and image (scripts/test-dist.sh)"
+    bash scripts/test-dist.sh
 fi

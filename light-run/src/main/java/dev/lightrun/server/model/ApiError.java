@@ -23,6 +23,10 @@ public enum ApiError {
     PAYLOAD_TOO_LARGE(413, "payload_too_large"),
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
     QUEUE_FULL(429, "queue_full"),
+    /** A tenant's quota (its body names it: {@code "quota": "maxQueued"}). */
+    QUOTA_EXCEEDED(429, "quota_exceeded"),
+    /** Too many failed authentications from one address. */
+    TOO_MANY_REQUESTS(429, "too_many_requests"),
     INTERNAL_ERROR(500, "internal_error"),
     UNAVAILABLE(503, "unavailable"),
     DOCKER_UNAVAILABLE(503, "docker_unavailable");

@@ -31,6 +31,8 @@ class ApiErrorTest {
             "PAYLOAD_TOO_LARGE, 413, payload_too_large",
             "UNSUPPORTED_MEDIA_TYPE, 415, unsupported_media_type",
             "QUEUE_FULL, 429, queue_full",
+            "QUOTA_EXCEEDED, 429, quota_exceeded",
+            "TOO_MANY_REQUESTS, 429, too_many_requests",
             "INTERNAL_ERROR, 500, internal_error",
             "UNAVAILABLE, 503, unavailable",
             "DOCKER_UNAVAILABLE, 503, docker_unavailable",
@@ -41,15 +43,18 @@ class ApiErrorTest {
     }
 
     @Test
-    void everyErrorIsListedAboveAndCodesAreUnique() {
-        assertThat(ApiError.values()).hasSize(16);
-        assertThat(Arrays.stream(ApiError.values()).map(ApiError::code).collect(Collectors.toSet())).hasSize(16);
+    void codesAreUnique() {
+        assertThat(Arrays.stream(ApiError.values()).map(ApiError::code).collect(Collectors.toSet()))
+                .hasSize(ApiError.values().length);
     }
 
     @Test
-    void aFullQueueAShutdownAndADaemonDownAskTheClientToRetry() {
+    void every429And503AsksTheClientToRetry() {
         assertThat(Arrays.stream(ApiError.values()).filter(ApiError::retryable))
-                .containsExactlyInAnyOrder(ApiError.QUEUE_FULL, ApiError.UNAVAILABLE, ApiError.DOCKER_UNAVAILABLE);
+                .allMatch(e -> e.status() == 429 || e.status() == 503)
+                .contains(ApiError.QUEUE_FULL, ApiError.QUOTA_EXCEEDED, ApiError.UNAVAILABLE, ApiError.DOCKER_UNAVAILABLE);
+        assertThat(Arrays.stream(ApiError.values()).filter(e -> !e.retryable()))
+                .noneMatch(e -> e.status() == 429 || e.status() == 503);
     }
 
     @ParameterizedTest
