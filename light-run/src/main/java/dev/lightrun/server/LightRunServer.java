@@ -5,6 +5,7 @@ import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
 import dev.lightrun.server.callbacks.CallbackSender;
+import dev.lightrun.server.auth.OpenAccessCheck;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
@@ -173,10 +174,7 @@ public final class LightRunServer implements AutoCloseable {
         log.info("light-run {} - listening on http://{}:{} (artifacts in {}; run files {})", version(), config.host(),
                 server.port(), config.artifactsDir(),
                 runner instanceof DockerRunner docker ? docker.filesDelivery() : "as the runner delivers them");
-        if (config.token() == null) {
-            log.warn("no token set: the API is open to anyone who can reach {}:{}; set LIGHT_RUN_TOKEN or --token",
-                    config.host(), server.port());
-        }
+        OpenAccessCheck.warning(config.host(), server.port(), config.token() != null).ifPresent(log::warn);
         return server;
     }
 

@@ -213,4 +213,46 @@ class CliIT {
             process.destroyForcibly();
         }
     }
+
+    @Test
+    void openServerOnAllAddressesRefusesToStartWithExit2(@TempDir Path artifacts, @TempDir Path logs)
+            throws Exception {
+        Process process = jar(artifacts, logs, null, "serve", "--host", "0.0.0.0", "--port", "0");
+
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exits by itself").isTrue();
+
+        assertThat(process.exitValue()).isEqualTo(2);
+        String err = read(logs.resolve("err.txt"));
+        List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
+        assertThat(lines).as("stderr: %s", err).hasSize(1);
+        assertThat(lines.getFirst()).startsWith("light-run: ").contains("0.0.0.0", "--token", "LIGHT_RUN_TOKEN",
+                "--insecure-no-auth");
+        assertNoStackTrace(err);
+        assertThat(read(logs.resolve("out.txt"))).isEmpty();
+    }
+
+    @Test
+    void insecureNoAuthStartsOnAllAddressesWithALoudWarning(@TempDir Path artifacts, @TempDir Path logs)
+            throws Exception {
+        Process process = jar(artifacts, logs, null, "serve", "--host", "0.0.0.0", "--port", "0",
+                "--insecure-no-auth");
+        try {
+            Path err = logs.resolve("err.txt");
+            Pattern listening = Pattern.compile("listening on http://0\\.0\\.0\\.0:(\\d+)");
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(read(err)).containsPattern(listening));
+            Matcher m = listening.matcher(read(err));
+            assertThat(m.find()).isTrue();
+
+            TestServer.Response health = TestServer.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + m.group(1) + "/health")).build());
+            assertThat(health.status()).isEqualTo(200);
+            assertThat(read(err)).contains("INSECURE: no token set and listening on 0.0.0.0");
+        } finally {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
 }

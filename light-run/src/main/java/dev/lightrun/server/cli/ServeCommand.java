@@ -159,6 +159,21 @@ final class ServeCommand implements Callable<Integer> {
                     + " default ${DEFAULT-VALUE}).")
     long callbackBackoffMs;
 
+    @Option(names = "--allowed-origins", split = ",",
+            description = "Web origins whose pages may call the API, comma-separated scheme://host[:port], e.g."
+                    + " http://localhost:5173 (env LIGHT_RUN_ALLOWED_ORIGINS; default none: only the server's own).")
+    List<String> allowedOrigins;
+
+    @Option(names = "--allowed-hosts", split = ",",
+            description = "Host names a Host header may name besides localhost, 127.x and [::1] when listening on"
+                    + " loopback, comma-separated (env LIGHT_RUN_ALLOWED_HOSTS; default none).")
+    List<String> allowedHosts;
+
+    @Option(names = "--insecure-no-auth",
+            description = "Start without a token on a non-loopback --host (env LIGHT_RUN_INSECURE_NO_AUTH, default"
+                    + " ${DEFAULT-VALUE}). Unsafe: anyone who reaches it can start containers.")
+    boolean insecureNoAuth;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -213,6 +228,7 @@ final class ServeCommand implements Callable<Integer> {
                 .shutdownGrace(Duration.ofMillis(shutdownGraceMs)).maxLogBytes(maxLogBytes)
                 .sweepInterval(Duration.ofMillis(sweepIntervalMs)).buildCacheMaxAge(Duration.ofMillis(buildCacheMaxAgeMs))
                 .filesMode(filesMode)
+                .allowedOrigins(allowedOrigins).allowedHosts(allowedHosts).insecureNoAuth(insecureNoAuth)
                 .policy(p -> p.maxMemoryMiB(maxMemory).maxCpus(maxCpus).maxPids(maxPids)
                         .runtimes(runtimes).defaultRuntime(runtime).allowedImages(allowedImages).allowBuild(allowBuild)
                         .buildTimeout(Duration.ofMillis(buildTimeoutMs)).maxRunArtifactBytes(maxRunArtifactBytes)

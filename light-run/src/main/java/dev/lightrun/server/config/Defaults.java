@@ -26,6 +26,8 @@ public final class Defaults {
     public static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
     public static final Duration BUILD_CACHE_MAX_AGE = Duration.ofDays(7);
     public static final FilesMode FILES_MODE = FilesMode.AUTO;
+    /** Without a token, only a loopback address may be listened on. */
+    public static final boolean INSECURE_NO_AUTH = false;
 
     public static final int DEFAULT_MEMORY_MIB = 512;
     public static final int MAX_MEMORY_MIB = 4096;

@@ -1,10 +1,14 @@
 package dev.lightrun.server.config;
 
 import dev.lightrun.runner.docker.FilesMode;
+import dev.lightrun.server.auth.BrowserRules;
+import dev.lightrun.server.auth.OpenAccessCheck;
+import dev.lightrun.server.auth.Origins;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -31,12 +35,18 @@ import java.util.function.Consumer;
  * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
  * @param policy             what runs may ask for: resources, runtimes, images, builds, artifact sizes
  * @param filesMode          how runs get their files (default {@link FilesMode#AUTO}: a bind mount where safe)
+ * @param allowedOrigins     web origins ({@code scheme://host[:port]}) whose pages may call the API besides the
+ *                           server's own (default none)
+ * @param allowedHosts       host names a {@code Host} header may name besides loopback ones, when listening on
+ *                           loopback (default none)
+ * @param insecureNoAuth     whether a server without a token may listen on a non-loopback address (default false)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
-                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode) {
+                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
+                           List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -90,6 +100,30 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         }
         Objects.requireNonNull(policy, "policy was not specified");
         Objects.requireNonNull(filesMode, "filesMode was not specified");
+        allowedOrigins = trimmed(allowedOrigins);
+        for (String origin : allowedOrigins) {
+            try {
+                Origins.parse(origin);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(Setting.ALLOWED_ORIGINS, e.getMessage());
+            }
+        }
+        allowedHosts = trimmed(allowedHosts);
+        for (String allowed : allowedHosts) {
+            try {
+                BrowserRules.allowedHost(allowed);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(Setting.ALLOWED_HOSTS, e.getMessage());
+            }
+        }
+        String open = OpenAccessCheck.refusal(host, token != null, insecureNoAuth).orElse(null);
+        if (open != null) {
+            throw new ConfigException(Setting.TOKEN, open);
+        }
+    }
+
+    private static List<String> trimmed(List<String> values) {
+        return values == null ? List.of() : values.stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     /** Everything at its default: what {@code light-run serve} uses with no flags and no environment. */
@@ -134,6 +168,9 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private Duration sweepInterval = Defaults.SWEEP_INTERVAL;
         private Duration buildCacheMaxAge = Defaults.BUILD_CACHE_MAX_AGE;
         private FilesMode filesMode = Defaults.FILES_MODE;
+        private List<String> allowedOrigins = List.of();
+        private List<String> allowedHosts = List.of();
+        private boolean insecureNoAuth = Defaults.INSECURE_NO_AUTH;
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
 
@@ -158,6 +195,9 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             sweepInterval = config.sweepInterval;
             buildCacheMaxAge = config.buildCacheMaxAge;
             filesMode = config.filesMode;
+            allowedOrigins = config.allowedOrigins;
+            allowedHosts = config.allowedHosts;
+            insecureNoAuth = config.insecureNoAuth;
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
         }
@@ -239,6 +279,23 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Null or empty: only the server's own origin. */
+        public Builder allowedOrigins(List<String> value) {
+            this.allowedOrigins = value;
+            return this;
+        }
+
+        /** Null or empty: only loopback names. */
+        public Builder allowedHosts(List<String> value) {
+            this.allowedHosts = value;
+            return this;
+        }
+
+        public Builder insecureNoAuth(boolean value) {
+            this.insecureNoAuth = value;
+            return this;
+        }
+
         /** Changes the run policy, e.g. {@code policy(p -> p.maxConcurrent(2).maxQueue(3))}. */
         public Builder policy(Consumer<RunPolicy.Builder> change) {
             change.accept(policy);
@@ -257,7 +314,8 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return new ServerConfig(host, port, token, bodyLimitBytes,
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, shutdownGrace,
-                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode);
+                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode, allowedOrigins,
+                    allowedHosts, insecureNoAuth);
         }
     }
 
@@ -268,6 +326,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
+                + ", insecureNoAuth=" + insecureNoAuth + "]";
     }
 }

@@ -41,7 +41,12 @@ public enum Setting {
     MAX_QUEUE("max-queue", Defaults.MAX_QUEUE),
     CALLBACK_ALLOW("callback-allow", null),
     CALLBACK_MAX_ATTEMPTS("callback-max-attempts", Defaults.CALLBACK_MAX_ATTEMPTS),
-    CALLBACK_BACKOFF_MS("callback-backoff-ms", Defaults.CALLBACK_BACKOFF);
+    CALLBACK_BACKOFF_MS("callback-backoff-ms", Defaults.CALLBACK_BACKOFF),
+    /** None: only the server's own origin. */
+    ALLOWED_ORIGINS("allowed-origins", null),
+    /** None: only loopback names. */
+    ALLOWED_HOSTS("allowed-hosts", null),
+    INSECURE_NO_AUTH("insecure-no-auth", Defaults.INSECURE_NO_AUTH);
 
     private final String flag;
     private final String env;

@@ -3,6 +3,11 @@ package dev.lightrun.server.http;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
+import dev.lightrun.server.auth.BrowserRequest;
+import dev.lightrun.server.auth.BrowserRules;
+import dev.lightrun.server.auth.CorsHeaders;
+import dev.lightrun.server.auth.Loopback;
+import dev.lightrun.server.auth.Verdict;
 import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.logs.RunLogs;
@@ -32,8 +37,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The HTTP API on Javalin (Jetty 12, virtual threads): routes, bearer auth, one JSON error shape for every failure,
- * one log line per request (method, path, status, time, run id; never a body).
+ * The HTTP API on Javalin (Jetty 12, virtual threads): routes, browser rules then bearer auth, one JSON error shape
+ * for every failure, one log line per request (method, path, status, time, run id; never a body).
  */
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -57,10 +62,16 @@ public final class HttpApi {
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);
         LogRoutes logRoutes = new LogRoutes(runs, logs);
         BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
+        BrowserRules browser = new BrowserRules(config.allowedOrigins(), config.allowedHosts(),
+                Loopback.isLoopback(config.host()));
         byte[] openApi = loadOpenApi(version);
         return Javalin.create(app -> {
             configure(app, config);
             app.routes.before(ctx -> {
+                // The browser rules first: an evil page is refused even when its request carries a valid token.
+                if (!applyBrowserRules(ctx, browser)) {
+                    return;
+                }
                 if (auth != null && !ctx.path().equals("/health")) {
                     auth.check(ctx);
                 }
@@ -85,6 +96,34 @@ public final class HttpApi {
             app.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
             registerErrors(app);
         });
+    }
+
+    /**
+     * Applies {@link BrowserRules} to a request: throws its refusal, answers an allowed preflight here (false: nothing
+     * more to do), or adds the CORS headers of an allowed origin (true: go on).
+     */
+    private static boolean applyBrowserRules(Context ctx, BrowserRules browser) {
+        ctx.header(CorsHeaders.VARY, CorsHeaders.VARY_VALUE);
+        String method = ctx.method().name();
+        boolean hasBody = ctx.contentLength() > 0 || ctx.header("Transfer-Encoding") != null;
+        BrowserRequest request = new BrowserRequest(method, ctx.header("Origin"), ctx.header("Host"),
+                ctx.header("Content-Type"), hasBody,
+                method.equals("OPTIONS") && ctx.header("Access-Control-Request-Method") != null);
+        switch (browser.check(request)) {
+            case Verdict.Refused refused -> throw refused.toException();
+            case Verdict.Preflight preflight -> {
+                CorsHeaders.preflight(preflight.corsOrigin()).forEach(ctx::header);
+                ctx.status(204);
+                ctx.skipRemainingHandlers();
+                return false;
+            }
+            case Verdict.Allowed allowed -> {
+                if (allowed.corsOrigin() != null) {
+                    CorsHeaders.response(allowed.corsOrigin()).forEach(ctx::header);
+                }
+            }
+        }
+        return true;
     }
 
     private static void configure(JavalinConfig app, ServerConfig config) {

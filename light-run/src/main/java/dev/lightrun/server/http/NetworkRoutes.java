@@ -71,14 +71,12 @@ final class NetworkRoutes {
     void cleanup(Context ctx) {
         JsonNode body = JsonBodies.object(ctx.bodyAsBytes(), CLEANUP_FIELDS, true);
         String prefix = JsonBodies.text(body, "prefix");
-        JsonNode maxAge = body.path("maxAgeMs");
-        Duration age = null;
-        if (!maxAge.isMissingNode() && !maxAge.isNull()) {
-            if (!maxAge.canConvertToLong() || maxAge.asLong() < 0) {
-                throw ApiException.badRequest("maxAgeMs", "must be a non-negative integer");
-            }
-            age = Duration.ofMillis(maxAge.asLong());
+        // An integer node only: canConvertToLong() alone took 1.5 as 1.
+        Long maxAge = JsonBodies.integer(body, "maxAgeMs");
+        if (maxAge != null && maxAge < 0) {
+            throw ApiException.badRequest("maxAgeMs", "must be a non-negative integer");
         }
+        Duration age = maxAge == null ? null : Duration.ofMillis(maxAge);
         ctx.json(Map.of("removed", networks.cleanup(prefix, age)));
     }
 }

@@ -3,6 +3,7 @@ package dev.lightrun.server.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.model.FieldError;
@@ -15,7 +16,6 @@ import jakarta.validation.Validator;
 import jakarta.validation.ValidatorFactory;
 import org.hibernate.validator.messageinterpolation.ParameterMessageInterpolator;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -89,6 +89,8 @@ public final class RunRequestParser {
         RunRequest request;
         try {
             request = Json.MAPPER.treeToValue(object, RunRequest.class);
+        } catch (MismatchedInputException e) {
+            throw ApiException.badRequest(pathOf(e), expected(e.getTargetType()));
         } catch (JsonMappingException e) {
             throw ApiException.badRequest(pathOf(e), "has the wrong type: " + e.getOriginalMessage().split("\n")[0]);
         } catch (JsonProcessingException e) {
@@ -114,12 +116,33 @@ public final class RunRequestParser {
         if (body.length == 0) {
             throw ApiException.badRequest("$", "body is empty; send a JSON object");
         }
-        try {
-            return Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            String message = e instanceof JsonProcessingException p ? p.getOriginalMessage() : e.getMessage();
-            throw ApiException.badRequest("$", "malformed JSON: " + message);
+        return JsonBodies.tree(body);
+    }
+
+    /** What a field of this type takes, in the words of the API (not Jackson's "Cannot coerce ..."). */
+    private static String expected(Class<?> type) {
+        if (type == null) {
+            return "has the wrong type";
         }
+        if (type == String.class) {
+            return "must be a string";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "must be true or false";
+        }
+        if (type == Integer.class || type == Long.class || type == int.class || type == long.class) {
+            return "must be an integer";
+        }
+        if (Number.class.isAssignableFrom(type)) {
+            return "must be a number";
+        }
+        if (List.class.isAssignableFrom(type)) {
+            return "must be an array";
+        }
+        if (Map.class.isAssignableFrom(type)) {
+            return "must be an object";
+        }
+        return "has the wrong type";
     }
 
     /** {@code files[a.txt]}, {@code run[2]}, {@code timeout}: the way a client finds the field in its own JSON. */

@@ -33,7 +33,8 @@ final class RunRoutes {
 
     /**
      * POST /run. The body is parsed whatever its Content-Type (the original's clients, and curl without -H, send
-     * none or form encoding). A sync run answers 200 with the final state; if the client goes away, the run still
+     * none or form encoding); a request from a web page (with an Origin) must say application/json, which the browser
+     * rules check before this runs. A sync run answers 200 with the final state; if the client goes away, the run still
      * finishes and stays listed.
      */
     void submit(Context ctx) throws InterruptedException {

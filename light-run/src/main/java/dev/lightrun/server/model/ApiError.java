@@ -10,10 +10,18 @@ public enum ApiError {
     FORBIDDEN(403, "forbidden"),
     IMAGE_NOT_ALLOWED(403, "image_not_allowed"),
     BUILD_NOT_ALLOWED(403, "build_not_allowed"),
+    /** A browser page of another origin (CSRF, a malicious page); see {@code auth.BrowserRules}. */
+    ORIGIN_NOT_ALLOWED(403, "origin_not_allowed"),
+    /**
+     * A Host header naming another server while listening on loopback: DNS rebinding. 403 rather than 421, which
+     * invites clients to retry on another connection.
+     */
+    HOST_NOT_ALLOWED(403, "host_not_allowed"),
     NOT_FOUND(404, "not_found"),
     METHOD_NOT_ALLOWED(405, "method_not_allowed"),
     CONFLICT(409, "conflict"),
     PAYLOAD_TOO_LARGE(413, "payload_too_large"),
+    UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
     QUEUE_FULL(429, "queue_full"),
     /** A tenant's quota (its body names it: {@code "quota": "maxQueued"}). */
     QUOTA_EXCEEDED(429, "quota_exceeded"),

@@ -145,4 +145,35 @@ class ServeCommandTest {
         assertThat(help).contains("LIGHT_RUN_ARTIFACTS_DIR, default <data dir>/artifacts")
                 .contains("LIGHT_RUN_TOKEN; default none");
     }
+
+    @Test
+    void browserSettingsComeFromFlagsOrVariables() {
+        ServerConfig fromEnv = resolve(Map.of("LIGHT_RUN_ALLOWED_ORIGINS", "http://localhost:5173, https://app.example",
+                "LIGHT_RUN_ALLOWED_HOSTS", "light-run.internal", "LIGHT_RUN_HOST", "0.0.0.0",
+                "LIGHT_RUN_INSECURE_NO_AUTH", "true"));
+        ServerConfig fromFlags = resolve(Map.of(), "--host", "0.0.0.0", "--insecure-no-auth",
+                "--allowed-origins", "http://localhost:5173");
+
+        assertThat(fromEnv.allowedOrigins()).containsExactly("http://localhost:5173", "https://app.example");
+        assertThat(fromEnv.allowedHosts()).containsExactly("light-run.internal");
+        assertThat(fromEnv.insecureNoAuth()).isTrue();
+        assertThat(fromFlags.insecureNoAuth()).isTrue();
+        assertThat(fromFlags.allowedOrigins()).containsExactly("http://localhost:5173");
+    }
+
+    @Test
+    void noTokenOffLoopbackIsABadTokenSetting() {
+        assertThatThrownBy(() -> resolve(Map.of(), "--host", "0.0.0.0")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("invalid --token / LIGHT_RUN_TOKEN: ")
+                .hasMessageContaining("0.0.0.0").hasMessageContaining("--insecure-no-auth");
+        assertThat(resolve(Map.of("LIGHT_RUN_TOKEN", "t"), "--host", "0.0.0.0").host()).isEqualTo("0.0.0.0");
+    }
+
+    @Test
+    void malformedOriginOrHostNamesItsSetting() {
+        assertThatThrownBy(() -> resolve(Map.of(), "--allowed-origins", "localhost:5173"))
+                .hasMessageStartingWith("invalid --allowed-origins / LIGHT_RUN_ALLOWED_ORIGINS: 'localhost:5173'");
+        assertThatThrownBy(() -> resolve(Map.of("LIGHT_RUN_ALLOWED_HOSTS", "host.example:3000")))
+                .hasMessageStartingWith("invalid --allowed-hosts / LIGHT_RUN_ALLOWED_HOSTS: 'host.example:3000'");
+    }
 }
