@@ -67,12 +67,13 @@ public final class HttpApi {
         byte[] openApi = loadOpenApi(version);
         return Javalin.create(app -> {
             configure(app, config);
+            Dashboard.configure(app);
             app.routes.before(ctx -> {
                 // The browser rules first: an evil page is refused even when its request carries a valid token.
                 if (!applyBrowserRules(ctx, browser)) {
                     return;
                 }
-                if (auth != null && !ctx.path().equals("/health")) {
+                if (auth != null && !ctx.path().equals("/health") && !Dashboard.isDashboard(ctx.path())) {
                     auth.check(ctx);
                 }
             });
