@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command for a fresh Debian machine (as root): Docker daemon with gVisor, the local
 # test images, Chromium and chromedriver for the dashboard's browser tests, a JDK 21+, then `./mvnw -B verify` with
-# any extra arguments passed through, then (full build only) the benchmark's --quick smoke run, which fails on a failed run or a leftover container, never on a time.
+# any extra arguments passed through, then (full build only) the benchmark's --quick smoke run, which fails on a
+# failed run or a leftover container, never on a time.
 # Then (full build only) scripts/test-dist.sh: the release archive and the image, run without a JDK (~1 minute).
 #   scripts/test.sh                  # full build + benchmark smoke run + release archive and image
 #   scripts/test.sh -pl light-run    # extra Maven arguments (no benchmark, no release archive)

@@ -77,7 +77,7 @@ export function runPage(root, id) {
       fact('Finished', fmtTime(run.finishedAt) || '–'),
       fact('Duration', fmtMs(run.durationMs) || '–'),
       fact('Exit code', h('span#exit-code', {}, run.exitCode ?? '–')),
-      run.detached ? fact('Callback', callbackWords(run.callback)) : null),
+      run.callback ? fact('Callback', callbackWords(run.callback)) : null),
     run.error || run.errorCode ? h('div.error-box#run-error', {},
       h('strong', {}, run.errorCode ? `${run.errorCode}: ` : 'Error: '),
       ERROR_WORDS[run.errorCode] ? `${ERROR_WORDS[run.errorCode]} ` : '',
@@ -155,7 +155,7 @@ export function runPage(root, id) {
         const err = record.stream === 'stderr';
         const stick = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 4;
         logs.append(h(`span.line.${err ? 'stderr' : 'stdout'}`, { 'data-stream': record.stream },
-          h('span.tag', { title: record.t }, err ? 'err' : 'out'), h('span.text', {}, record.line)), '\n');
+          h('span.tag', { title: record.t }, err ? 'err' : 'out'), h('span.text', {}, record.line)));
         if (stick) logs.scrollTop = logs.scrollHeight;
       }, controller.signal);
       if (lineCount === 0) logs.replaceChildren(h('span.empty', {}, 'No output.'));
@@ -176,7 +176,6 @@ function fact(term, ...value) {
 }
 
 function callbackWords(cb) {
-  if (!cb) return 'none yet';
   if (cb.deliveredAt) return `delivered ${fmtTime(cb.deliveredAt)} after ${cb.attempts} attempt(s)`;
   if (cb.gaveUp) return `gave up after ${cb.attempts} attempt(s), last status ${cb.lastStatus}`;
   return `pending: ${cb.attempts} attempt(s), last status ${cb.lastStatus ?? '–'}`;
