@@ -46,7 +46,11 @@ export function barChart({ id, label, labels, series, format = String, labelEver
     s('text', { x: 0, y: height - bottom }, format(0)),
     series.map((ser, k) => ser.values.map((v, i) => v == null || v === 0 ? null
       : s('rect', { class: ser.cls || 'bar', x: left + i * slot + 1 + k * barW, y: y(v), width: barW, height: height - bottom - y(v) }))),
-    labels.map((text, i) => i % labelEvery === 0 ? s('text', { x: left + i * slot, y: height - 4 }, text) : null));
+    labels.map((text, i) => {
+      const last = i === n - 1; // always labelled, right-aligned at the edge
+      if (!last && i % labelEvery !== 0) return null;
+      return s('text', { x: last ? width : left + i * slot, y: height - 4, 'text-anchor': last ? 'end' : null }, text);
+    }));
 }
 
 /** The p-th percentile (0..100) of numbers, nearest rank; null when empty. */

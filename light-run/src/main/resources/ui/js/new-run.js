@@ -66,14 +66,14 @@ export function newRunPage(root) {
     return el;
   }
 
-  function addFile(path, content, base64) {
+  function addFile(path, content, base64, size) {
     const n = ++fileCounter;
     const file = { content, base64 };
     file.pathInput = h(`input#file-path-${n}.file-path`, { type: 'text', value: path, autocomplete: 'off', spellcheck: 'false',
       'aria-describedby': `file-err-${n}` });
     file.error = h(`p.field-error#file-err-${n}`);
     const body = base64 != null
-      ? h('p.muted', {}, `Binary file, ${Math.round(base64.length * 3 / 4)} bytes, sent as base64.`)
+      ? h('p.muted', {}, `Binary file, ${size} bytes, sent as base64.`)
       : (file.contentInput = h(`textarea#file-content-${n}.file-content`, { rows: 4, spellcheck: 'false', value: content }));
     file.row = h('div.file', { 'data-file': n },
       h('div.row', {},
@@ -101,7 +101,7 @@ export function newRunPage(root) {
         text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
         if (text.includes('\0')) text = null;
       } catch { /* not UTF-8: binary */ }
-      if (text != null) addFile(f.name, text); else addFile(f.name, null, toBase64(bytes));
+      if (text != null) addFile(f.name, text); else addFile(f.name, null, toBase64(bytes), bytes.length);
     }
     announce(`${picker.files.length} file(s) added.`);
     picker.value = '';

@@ -80,8 +80,7 @@ export function runPage(root, id) {
       run.callback ? fact('Callback', callbackWords(run.callback)) : null),
     run.error || run.errorCode ? h('div.error-box#run-error', {},
       h('strong', {}, run.errorCode ? `${run.errorCode}: ` : 'Error: '),
-      ERROR_WORDS[run.errorCode] ? `${ERROR_WORDS[run.errorCode]} ` : '',
-      run.error ? h('span', {}, run.error) : null,
+      h('span', {}, errorInWords(run)),
       run.timedOut ? ' (timed out)' : '', run.oomKilled ? ' (OOM-killed)' : '') : null);
     renderActions();
     mount(timings, timingsChart(run.timings || {}));
@@ -122,6 +121,7 @@ export function runPage(root, id) {
     if (name === 'delete') { location.hash = '#/runs'; return; }
     if (name === 'pause') paused = true;
     if (name === 'resume') paused = false;
+    shown = ''; // the state may look the same to the API (paused is not a status): draw it again
     clearTimeout(timer);
     refresh();
   }
@@ -169,6 +169,13 @@ export function runPage(root, id) {
 
   refresh();
   return { stop() { controller.abort(); clearTimeout(timer); } };
+}
+
+/** "The run exceeded its timeout and was killed (run exceeded its timeout of 5 s and was killed)." */
+function errorInWords(run) {
+  const words = ERROR_WORDS[run.errorCode];
+  if (!words) return run.error || '';
+  return run.error ? `${words.replace(/\.$/, '')} (${run.error}).` : words;
 }
 
 function fact(term, ...value) {

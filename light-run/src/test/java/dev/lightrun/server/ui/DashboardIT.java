@@ -173,8 +173,9 @@ class DashboardIT {
         waitFor(By.cssSelector("#timings-chart [data-phase='run']"));
         assertThat(driver.findElements(By.cssSelector("[data-action='delete']"))).hasSize(1);
         assertThat(driver.findElements(By.cssSelector("[data-action='cancel']"))).isEmpty();
-        screenshot("run");
         assertNoSeriousAccessibilityViolations("run");
+        driver.manage().window().setSize(new Dimension(DESKTOP.width, 1400)); // the whole page, for the docs
+        screenshot("run");
     }
 
     @Test
@@ -210,17 +211,46 @@ class DashboardIT {
     }
 
     @Test
-    void cancelEndsARunningRun() {
+    void pauseResumeAndCancelAppearOnlyWhileTheyApply() {
         String id = server.runDetached(busybox("sleep 60"));
         server.awaitRunning(id);
         signIn();
         open("#/runs/" + id);
+        assertThat(waitFor(By.cssSelector("[data-action='stop']")).isDisplayed()).isTrue();
+        assertThat(driver.findElements(By.cssSelector("[data-action='delete']"))).isEmpty();
+        click(By.cssSelector("[data-action='pause']"));
+        waitFor(By.cssSelector("[data-action='resume']"));
+        assertThat(driver.findElement(By.id("run-summary")).getText()).contains("(paused)");
+        click(By.cssSelector("[data-action='resume']"));
         waitFor(By.cssSelector("[data-action='pause']"));
         click(By.cssSelector("[data-action='cancel']"));
         awaitTrue(() -> driver.findElement(By.cssSelector("#run-summary .badge")).getText().equals("cancelled"));
         waitFor(By.cssSelector("[data-action='delete']"));
         assertThat(driver.findElements(By.cssSelector("[data-action='cancel']"))).isEmpty();
         assertThat(server.get("/runs/" + id).json().path("status").asText()).isEqualTo("cancelled");
+    }
+
+    @Test
+    void uploadedBinaryFileReachesTheRunByteForByte() throws IOException {
+        byte[] bytes = new byte[4096];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (i * 7 + 3); // every byte value, not UTF-8: sent as {"base64": ...}
+        }
+        Path local = downloads.resolve("blob.bin");
+        Files.write(local, bytes);
+        signIn();
+        open("#/new");
+        waitFor(By.id("f-image")).sendKeys(TestServer.BUSYBOX);
+        driver.findElement(By.id("f-upload")).sendKeys(local.toString());
+        waitFor(By.xpath("//div[@id='files-list']//p[contains(., 'Binary file, 4096 bytes')]"));
+        WebElement entrypoint = driver.findElement(By.id("f-entrypoint"));
+        entrypoint.clear();
+        entrypoint.sendKeys("mkdir -p out && cp blob.bin out/");
+        driver.findElement(By.id("f-extract")).sendKeys("/app/out");
+        driver.findElement(By.id("submit-run")).click();
+        String id = runIdFromUrl();
+        assertThat(server.awaitFinished(id).path("status").asText()).isEqualTo("succeeded");
+        assertThat(server.get("/runs/" + id + "/artifacts/out/blob.bin").body()).isEqualTo(bytes);
     }
 
     @Test
