@@ -53,6 +53,11 @@ async function detectAdmin() {
   }
 }
 
+/** To the runs page: a hash change routes by itself, the same hash does not. */
+function goToRuns() {
+  if (location.hash === '#/runs') route(); else location.hash = '#/runs';
+}
+
 function signInPage() {
   document.getElementById('nav').hidden = true;
   const error = h('p.alert#signin-error', { role: 'alert' });
@@ -73,8 +78,7 @@ function signInPage() {
     }
     session.signIn(token);
     isAdmin = await detectAdmin();
-    location.hash = '#/runs';
-    route();
+    goToRuns();
   } },
     h('div.field', {},
       h('label', { for: 'token' }, 'API token',
@@ -96,8 +100,7 @@ window.addEventListener('light-run:unauthorized', () => {
 document.getElementById('sign-out').addEventListener('click', () => {
   session.signOut();
   isAdmin = false;
-  location.hash = '#/runs';
-  route();
+  goToRuns();
 });
 document.querySelector('.skip').addEventListener('click', (event) => {
   event.preventDefault();

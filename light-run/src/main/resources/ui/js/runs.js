@@ -11,6 +11,7 @@ export function runsPage(root, { isAdmin }) {
   const state = { status: params.get('status') || '', owner: params.get('owner') || '', cursors: [null], next: null };
   let timer = null;
   let stopped = false;
+  let shown = ''; // what the table shows, as JSON: an unchanged poll leaves it (and the focus) alone
 
   const status = h('select#f-status', { onchange: () => { state.status = status.value; restart(); } },
     h('option', { value: '' }, 'any'), STATUSES.map((s) => h('option', { value: s }, s)));
@@ -68,6 +69,9 @@ export function runsPage(root, { isAdmin }) {
   }
 
   function render(runs) {
+    const json = JSON.stringify([runs, state.cursors, state.next]);
+    if (json === shown) return;
+    shown = json;
     const rows = runs.map((run) => h('tr', { 'data-run': run.id },
       h('td', { 'data-label': 'Status' }, statusBadge(run.status)),
       h('td.mono', { 'data-label': 'Run' }, h('a', { href: `#/runs/${encodeURIComponent(run.id)}`, 'aria-label': `Run ${run.id}` }, shortId(run.id))),

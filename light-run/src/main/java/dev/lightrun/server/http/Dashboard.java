@@ -14,8 +14,9 @@ final class Dashboard {
     static final String PATH = "/ui";
 
     /**
-     * Strict: only this server's own scripts, styles and API; no inline script or style, no framing, no base tag, no
-     * form posting elsewhere. {@code blob:} images for artifact previews; {@code data:} for the inline SVG icons.
+     * Strict: only this server's own scripts, styles and API; no inline script or style (the pages have none: charts
+     * are SVG attributes), no framing, no base tag, no form posting elsewhere. Images may also be {@code data:} and
+     * {@code blob:} URLs (an artifact fetched with the bearer header becomes a blob).
      */
     static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self';"
             + " img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none';"
