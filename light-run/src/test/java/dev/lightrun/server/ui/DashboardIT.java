@@ -190,6 +190,23 @@ class DashboardIT {
         waitFor(By.xpath("//pre[@id='logs']//span[contains(@class,'stderr')][contains(., 'oops')]"));
         screenshot("run-failed");
         assertNoSeriousAccessibilityViolations("failed run");
+        driver.manage().window().setSize(PHONE);
+        screenshot("run-phone");
+        assertNoSeriousAccessibilityViolations("failed run at 375 px");
+    }
+
+    @Test
+    void withoutDetachedTheFormWaitsForTheEndThenShowsTheRun() {
+        signIn();
+        open("#/new");
+        waitFor(By.id("f-image")).sendKeys(TestServer.BUSYBOX);
+        WebElement detached = driver.findElement(By.id("f-detached"));
+        assertThat(detached.isSelected()).isTrue();
+        detached.click();
+        driver.findElement(By.id("submit-run")).click();
+        waitFor(By.xpath("//pre[@id='logs']//span[contains(., 'hello from light-run')]"));
+        assertThat(driver.findElement(By.cssSelector("#run-summary .badge")).getText()).isEqualTo("succeeded");
+        assertThat(server.get("/runs/" + runIdFromUrl()).json().path("detached").asBoolean()).isFalse();
     }
 
     @Test
