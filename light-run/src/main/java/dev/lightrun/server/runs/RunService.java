@@ -17,6 +17,7 @@ import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.model.ApiError;
 import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.model.Caller;
+import dev.lightrun.server.model.Quota;
 import dev.lightrun.server.model.RunErrorCode;
 import dev.lightrun.server.model.RunIds;
 import dev.lightrun.server.model.RunPlan;
@@ -38,6 +39,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Accepts runs, starts them on the {@link Runner}, and finishes them: final state and callback in the store (one
@@ -59,6 +61,7 @@ public final class RunService {
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<RunState>> finishing = new ConcurrentHashMap<>();
     private final Admission admission;
+    private final Function<String, Quota> restartQuotas;
     private volatile boolean shuttingDown;
 
     /** A run this process is executing, and whether a client is waiting for it. */
@@ -68,7 +71,20 @@ public final class RunService {
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
                       int maxConcurrent, int maxQueue) {
+        this(runner, store, artifacts, callbacks, specs, logs, json, maxArtifactsBytes, maxConcurrent, maxQueue,
+                owner -> Quota.UNLIMITED);
+    }
+
+    /**
+     * @param restartQuotas the quota of an owner, for the runs {@link #recover()} puts back in line (their caller is
+     *                      gone; its {@code maxConcurrent} still applies to them); {@link Quota#UNLIMITED} for an owner
+     *                      no longer known. Never called with a null owner.
+     */
+    public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
+                      RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
+                      int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas) {
         this.admission = new Admission(maxConcurrent, maxQueue);
+        this.restartQuotas = restartQuotas;
         this.runner = runner;
         this.store = store;
         this.artifacts = artifacts;
@@ -101,7 +117,7 @@ public final class RunService {
         CompletableFuture<RunState> finished = new CompletableFuture<>();
         RunState queued = RunState.queued(id, request.image(), caller.name(), request.isDetached(), now);
         // The store write happens inside admit(), under the admission lock, so queue order and stored order agree.
-        Admission.Decision decision = admission.admit(id, () -> {
+        Admission.Decision decision = admission.admit(id, caller.name(), caller.quota(), () -> {
             store.create(queued, plan, requestBytes(request));
             finishing.put(id, finished);
             return new Admission.Waiting(queued, request);
@@ -109,6 +125,9 @@ public final class RunService {
         switch (decision) {
             case REFUSE -> throw new ApiException(ApiError.QUEUE_FULL,
                     "every slot is busy and the queue is full (" + admission.queueLength() + " waiting); retry later");
+            case REFUSE_TENANT_QUEUE -> throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name()
+                    + "' already has " + caller.quota().maxQueued() + " run(s) waiting, its maxQueued quota; retry"
+                    + " when one has started").withField("quota", "maxQueued");
             case QUEUE -> {
                 log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 return new Submitted(queued, finished);
@@ -216,7 +235,8 @@ public final class RunService {
         if (!shuttingDown) {
             startWaiting(admission.release(id));
         } else {
-            admission.release(id).forEach(admission::requeue);
+            // Waiting runs stay in line (and queued in the store) for the next start.
+            admission.free(id);
         }
     }
 
@@ -248,7 +268,7 @@ public final class RunService {
                 continue;
             }
             if (execution.isPresent()) {
-                admission.occupy(state.id());
+                admission.occupy(state.id(), state.owner());
                 track(state, execution.get(), state.detached());
                 reattached++;
             } else {
@@ -262,7 +282,9 @@ public final class RunService {
         for (RunStore.Queued queued : store.queued()) {
             try {
                 RunRequest request = json.readValue(queued.request(), RunRequest.class);
-                admission.requeue(new Admission.Waiting(queued.state(), request));
+                String owner = queued.state().owner();
+                admission.requeue(new Admission.Waiting(queued.state(), request),
+                        owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner));
                 requeued++;
             } catch (IOException | RuntimeException e) {
                 complete(queued.state().endedWithoutContainer(RunStatus.FAILED,
