@@ -73,7 +73,7 @@ public final class LightRunServer implements AutoCloseable {
      */
     public static DockerRunner runnerFor(ServerConfig config) {
         return DockerRunner.builder().instance(instanceId(config.dataDir()))
-                .filesMode(dev.lightrun.runner.docker.FilesMode.valueOf(config.filesMode().toUpperCase(java.util.Locale.ROOT)))
+                .filesMode(config.filesMode())
                 .filesRoot(config.dataDir().resolve("run-files"))
                 .build();
     }

@@ -26,7 +26,7 @@ class AuthIT {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(artifacts, c -> c.withToken(TOKEN));
+        server = TestServer.start(artifacts, c -> c.token(TOKEN));
     }
 
     @AfterAll

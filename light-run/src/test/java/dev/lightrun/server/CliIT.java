@@ -1,6 +1,7 @@
 package dev.lightrun.server;
 
 import dev.lightrun.server.cli.LightRunCli;
+import dev.lightrun.server.config.Defaults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,7 +72,8 @@ class CliIT {
         Outcome outcome = cli("serve", "--help");
 
         assertThat(outcome.exitCode()).isZero();
-        assertThat(outcome.out()).contains("--port", "--token", "--artifacts-dir", "LIGHT_RUN_PORT");
+        assertThat(outcome.out()).contains("--port", "--token", "--artifacts-dir", "LIGHT_RUN_PORT")
+                .contains("default " + Defaults.PORT).contains("default " + Defaults.MAX_ARTIFACTS_BYTES);
     }
 
     @Test
@@ -96,13 +98,24 @@ class CliIT {
     }
 
     @Test
-    void badSettingIsOneLineAndExit1(@TempDir Path artifacts) {
+    void badSettingIsOneLineNamingFlagAndVariableAndExit2(@TempDir Path artifacts) {
         Outcome outcome = cli("serve", "--port", "0", "--default-timeout-ms", "0", "--artifacts-dir",
                 artifacts.toString());
 
-        assertThat(outcome.exitCode()).isEqualTo(1);
-        assertThat(outcome.errLines()).hasSize(1);
-        assertThat(outcome.errLines().getFirst()).startsWith("light-run: ").contains("default-timeout-ms");
+        assertThat(outcome.exitCode()).isEqualTo(2);
+        assertThat(outcome.errLines()).containsExactly("light-run: invalid --default-timeout-ms"
+                + " / LIGHT_RUN_DEFAULT_TIMEOUT_MS: must be 1..3600000 (ms), was 0");
+        assertNoStackTrace(outcome.err());
+        assertThat(outcome.out()).isEmpty();
+    }
+
+    @Test
+    void badFilesModeIsOneLineAndExit2() {
+        Outcome outcome = cli("serve", "--files-mode", "mount");
+
+        assertThat(outcome.exitCode()).isEqualTo(2);
+        assertThat(outcome.errLines()).containsExactly("light-run: invalid --files-mode / LIGHT_RUN_FILES_MODE:"
+                + " must be auto, archive or bind, was 'mount'");
         assertNoStackTrace(outcome.err());
     }
 

@@ -133,7 +133,7 @@ class DetachedAndCallbackIT {
     void hangingReceiverDoesNotDelayOtherRuns(@TempDir Path otherArtifacts) throws Exception {
         // Deliveries may hang for a minute here: if they were serialized, the second one would wait that long.
         try (TestServer patient = TestServer.start(otherArtifacts,
-                c -> c.withCallbacks(c.callbacks().withTimeout(Duration.ofSeconds(60))));
+                c -> c.callbacks(cb -> cb.timeout(Duration.ofSeconds(60))));
              CallbackReceiver hanging = CallbackReceiver.hanging();
              CallbackReceiver answering = CallbackReceiver.answering()) {
             String stuck = patient.runDetached(busybox("echo first").put("callbackUrl", hanging.url("/never-answers")));

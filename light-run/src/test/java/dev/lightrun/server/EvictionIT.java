@@ -22,7 +22,7 @@ class EvictionIT {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(artifacts, c -> c.withMaxArtifactsBytes(CAP));
+        server = TestServer.start(artifacts, c -> c.maxArtifactsBytes(CAP));
     }
 
     @AfterAll

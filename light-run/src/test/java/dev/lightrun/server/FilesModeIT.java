@@ -2,6 +2,7 @@ package dev.lightrun.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lightrun.runner.docker.FilesMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -87,12 +88,12 @@ class FilesModeIT {
             throws Exception {
         Map.Entry<JsonNode, String> archived;
         try (TestServer server = TestServer.start(Files.createDirectories(base.resolve("archive-artifacts")),
-                c -> c.withFilesMode("archive"))) {
+                c -> c.filesMode(FilesMode.ARCHIVE))) {
             archived = bigArtifactDownloaded(server);
         }
         Map.Entry<JsonNode, String> bound;
         try (TestServer server = TestServer.start(Files.createDirectories(base.resolve("bind-artifacts")),
-                c -> c.withFilesMode("bind"))) {
+                c -> c.filesMode(FilesMode.BIND))) {
             // The first run of an image uploads and looks at its workdir; from the second on, the workdir is
             // bind-mounted and the extracted file is read from the host folder, not through the Engine.
             bigArtifactDownloaded(server);
@@ -115,12 +116,12 @@ class FilesModeIT {
         Path bindData = base.resolve("bind-artifacts-data");
         JsonNode archived;
         try (TestServer server = TestServer.start(Files.createDirectories(base.resolve("archive-artifacts")),
-                c -> c.withFilesMode("archive"))) {
+                c -> c.filesMode(FilesMode.ARCHIVE))) {
             archived = succeeded(server);
         }
         List<JsonNode> bound = new ArrayList<>();
         try (TestServer server = TestServer.start(Files.createDirectories(base.resolve("bind-artifacts")),
-                c -> c.withFilesMode("bind"))) {
+                c -> c.filesMode(FilesMode.BIND))) {
             // The first run of an image uploads and looks at its workdir; from the second on, files are bind-mounted.
             bound.add(succeeded(server));
             bound.add(succeeded(server));

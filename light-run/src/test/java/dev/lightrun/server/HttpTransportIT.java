@@ -33,7 +33,7 @@ class HttpTransportIT {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(artifacts, c -> c.withBodyLimitBytes(LIMIT));
+        server = TestServer.start(artifacts, c -> c.bodyLimitBytes(LIMIT));
     }
 
     @AfterAll

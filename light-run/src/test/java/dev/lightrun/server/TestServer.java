@@ -23,7 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
+import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -54,17 +54,17 @@ public final class TestServer implements AutoCloseable {
 
     /** A server on port 0 with its artifacts in {@code artifactsDir} and the daemon from the environment. */
     public static TestServer start(Path artifactsDir) {
-        return start(artifactsDir, c -> c);
+        return start(artifactsDir, c -> { });
     }
 
-    public static TestServer start(Path artifactsDir, UnaryOperator<ServerConfig> settings) {
-        ServerConfig config = settings.apply(testDefaults(artifactsDir));
+    public static TestServer start(Path artifactsDir, Consumer<ServerConfig.Builder> settings) {
+        ServerConfig config = testConfig(artifactsDir, settings);
         return new TestServer(LightRunServer.start(config, LightRunServer.runnerFor(config)), artifactsDir,
                 config.token());
     }
 
-    public static TestServer start(Path artifactsDir, UnaryOperator<ServerConfig> settings, Runner runner) {
-        ServerConfig config = settings.apply(testDefaults(artifactsDir));
+    public static TestServer start(Path artifactsDir, Consumer<ServerConfig.Builder> settings, Runner runner) {
+        ServerConfig config = testConfig(artifactsDir, settings);
         return new TestServer(LightRunServer.start(config, runner), artifactsDir, config.token());
     }
 
@@ -73,12 +73,18 @@ public final class TestServer implements AutoCloseable {
      * own); callback receivers on loopback allowed (the SSRF guard refuses them by default); enough slots that
      * concurrent tests are not queued unless a test asks for a small cap.
      */
-    public static ServerConfig testDefaults(Path artifactsDir) {
-        ServerConfig defaults = ServerConfig.defaults();
-        return defaults.withPort(0).withArtifactsDir(artifactsDir)
-                .withDataDir(artifactsDir.resolveSibling(artifactsDir.getFileName() + "-data"))
-                .withCallbacks(defaults.callbacks().withAllow(java.util.List.of("127.0.0.0/8")))
-                .withPolicy(defaults.policy().withAdmission(16, 100));
+    public static ServerConfig.Builder testDefaults(Path artifactsDir) {
+        return ServerConfig.builder().port(0).artifactsDir(artifactsDir)
+                .dataDir(artifactsDir.resolveSibling(artifactsDir.getFileName() + "-data"))
+                .callbacks(c -> c.allow(java.util.List.of("127.0.0.0/8")))
+                .policy(p -> p.maxConcurrent(16).maxQueue(100));
+    }
+
+    /** The test defaults with a test's own settings on top. */
+    private static ServerConfig testConfig(Path artifactsDir, Consumer<ServerConfig.Builder> settings) {
+        ServerConfig.Builder builder = testDefaults(artifactsDir);
+        settings.accept(builder);
+        return builder.build();
     }
 
     public int port() {

@@ -306,7 +306,7 @@ class ValidationIT {
 
     @Test
     void hostNetworkIsAcceptedWhenTheOperatorAllowsIt(@TempDir Path otherArtifacts) {
-        try (TestServer allowing = TestServer.start(otherArtifacts, c -> c.withAllowHostNetworks(true))) {
+        try (TestServer allowing = TestServer.start(otherArtifacts, c -> c.allowHostNetworks(true))) {
             TestServer.Response response = allowing.submit(busybox("echo on-host").put("network", "host"));
 
             assertThat(response.status()).as("answer %s", response).isEqualTo(200);

@@ -71,9 +71,39 @@ public final class CallbackGuard {
                     || first >= 240;                                            // reserved, broadcast
         }
         if (address instanceof Inet6Address) {
-            return (b[0] & 0xfe) == 0xfc; // unique local fc00::/7 (fd00:ec2::254 is AWS metadata)
+            if ((b[0] & 0xfe) == 0xfc) {
+                return true; // unique local fc00::/7 (fd00:ec2::254 is AWS metadata)
+            }
+            int first16 = ((b[0] & 0xff) << 8) | (b[1] & 0xff);
+            int second16 = ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+            if (first16 == 0x2001 && (second16 == 0 || second16 == 0x0db8)) {
+                return true; // Teredo 2001::/32 (its IPv4 is obfuscated; deprecated anyway), documentation 2001:db8::/32
+            }
+            if (first16 == 0x64 && second16 == 0xff9b) {
+                // NAT64: 64:ff9b::/96 reaches the IPv4 address in its last four bytes; 64:ff9b:1::/48 is local use.
+                return b[4] != 0 || b[5] != 0 || isInternal(embeddedIpv4(b, 12));
+            }
+            if (first16 == 0x2002) {
+                return isInternal(embeddedIpv4(b, 2)); // 6to4: the relay's IPv4 address in bytes 2-5
+            }
+            boolean firstTwelveZero = true;
+            for (int i = 0; i < 12; i++) {
+                firstTwelveZero &= b[i] == 0;
+            }
+            if (firstTwelveZero) {
+                return isInternal(embeddedIpv4(b, 12)); // IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks)
+            }
         }
         return false;
+    }
+
+    /** The IPv4 address a translated or tunnelled IPv6 address carries, from {@code offset}. */
+    private static InetAddress embeddedIpv4(byte[] ipv6, int offset) {
+        try {
+            return InetAddress.getByAddress(new byte[] {ipv6[offset], ipv6[offset + 1], ipv6[offset + 2], ipv6[offset + 3]});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("four bytes are always an IPv4 address", e);
+        }
     }
 
     private static boolean looksLikeAddress(String value) {

@@ -13,6 +13,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 
 /**
  * Delivers callbacks from the store's outbox. A finished run's callback is recorded in the same transaction as its
@@ -29,16 +30,25 @@ public final class CallbackOutbox implements AutoCloseable {
     private final CallbackGuard guard;
     private final int maxAttempts;
     private final Duration firstBackoff;
+    /** Uniform in [0, 1): where the jitter comes from (a fixed value in tests). */
+    private final DoubleSupplier random;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(
             Thread.ofVirtual().name("callback-retries").factory());
 
     public CallbackOutbox(RunStore store, CallbackSender sender, CallbackGuard guard, int maxAttempts,
                           Duration firstBackoff) {
+        this(store, sender, guard, maxAttempts, firstBackoff, () -> ThreadLocalRandom.current().nextDouble());
+    }
+
+    /** With the jitter's random source given, so that tests can pin the backoff. */
+    CallbackOutbox(RunStore store, CallbackSender sender, CallbackGuard guard, int maxAttempts, Duration firstBackoff,
+                   DoubleSupplier random) {
         this.store = store;
         this.sender = sender;
         this.guard = guard;
         this.maxAttempts = maxAttempts;
         this.firstBackoff = firstBackoff;
+        this.random = random;
     }
 
     /** Sends in the background; never blocks the caller. */
@@ -78,7 +88,7 @@ public final class CallbackOutbox implements AutoCloseable {
     /** {@code first * 2^(attempt-1)}, with +-20% jitter so retries of many runs do not arrive together. */
     Duration backoff(int attempt) {
         long base = firstBackoff.toMillis() << Math.min(attempt - 1, 20);
-        double jitter = 0.8 + ThreadLocalRandom.current().nextDouble() * 0.4;
+        double jitter = 0.8 + random.getAsDouble() * 0.4;
         return Duration.ofMillis(Math.max(1, Math.round(base * jitter)));
     }
 

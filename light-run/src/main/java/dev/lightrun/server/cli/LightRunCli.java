@@ -1,8 +1,12 @@
 package dev.lightrun.server.cli;
 
 import dev.lightrun.server.LightRunServer;
+import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.Setting;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+
+import java.util.Optional;
 
 /** {@code light-run}: the command-line entry point. Subcommands: {@code serve}. */
 @Command(name = "light-run", mixinStandardHelpOptions = true, versionProvider = LightRunCli.Version.class,
@@ -16,15 +20,34 @@ public final class LightRunCli implements Runnable {
         System.exit(execute(args));
     }
 
+    /** Exit code of a bad flag or value (as picocli's own usage errors); 1 is for failures at start-up. */
+    static final int EXIT_INVALID = 2;
+
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new LightRunCli());
         // One line, no stack trace, for bad flags and values.
         cli.setParameterExceptionHandler((e, arguments) -> {
-            cli.getErr().println("light-run: " + e.getMessage() + " (see light-run " + subcommandOf(e) + "--help)");
-            return 2;
+            cli.getErr().println("light-run: " + oneLine(e));
+            return EXIT_INVALID;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * A value picocli could not convert, from a flag or (through {@link SettingDefaults}) a variable, reads like any
+     * other bad value: {@code invalid --port / LIGHT_RUN_PORT: 'x' is not an int}. Other usage errors (an unknown
+     * option) keep picocli's text and point to --help.
+     */
+    static String oneLine(CommandLine.ParameterException e) {
+        if (e.getCause() instanceof ConfigException invalid) {
+            return invalid.getMessage();
+        }
+        Optional<Setting> setting = SettingDefaults.settingOf(e.getArgSpec());
+        if (setting.isPresent() && e.getCause() instanceof CommandLine.TypeConversionException conversion) {
+            return new ConfigException(setting.get(), conversion.getMessage()).getMessage();
+        }
+        return e.getMessage() + " (see light-run " + subcommandOf(e) + "--help)";
     }
 
     private static String subcommandOf(CommandLine.ParameterException e) {

@@ -2,10 +2,9 @@ package dev.lightrun.server.cli;
 
 import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.RunnerException;
+import dev.lightrun.runner.docker.FilesMode;
 import dev.lightrun.server.LightRunServer;
 import dev.lightrun.server.config.ConfigException;
-import dev.lightrun.server.config.CallbackSettings;
-import dev.lightrun.server.config.RunPolicy;
 import dev.lightrun.server.config.ServerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,137 +17,144 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code light-run serve}: every option also comes from a {@code LIGHT_RUN_*} variable; a flag wins over the
- * variable, the variable over the default. Problems at start-up (bad value, port in use, no Docker) are one line on
- * stderr and exit code 1, never a stack trace.
+ * variable, the variable over the default ({@link SettingDefaults}; the defaults themselves are
+ * {@link dev.lightrun.server.config.Defaults}, and {@code --help} shows each). A bad value, whether given as a flag or
+ * a variable, is one line naming both and exit code 2; problems at start-up (port in use, no Docker) are one line and
+ * exit code 1; never a stack trace.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = LightRunCli.Version.class,
-        description = "Start the HTTP server.")
+        defaultValueProvider = SettingDefaults.class, description = "Start the HTTP server.")
 final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = "--port", defaultValue = "${env:LIGHT_RUN_PORT:-3000}",
-            description = "TCP port (env LIGHT_RUN_PORT, default ${DEFAULT-VALUE}).")
+    @Option(names = "--port", description = "TCP port; 0 picks a free one (env LIGHT_RUN_PORT, default ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--host", defaultValue = "${env:LIGHT_RUN_HOST:-127.0.0.1}",
-            description = "Address to listen on (env LIGHT_RUN_HOST, default ${DEFAULT-VALUE}).")
+    @Option(names = "--host", description = "Address to listen on (env LIGHT_RUN_HOST, default ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--token", defaultValue = "${env:LIGHT_RUN_TOKEN}",
-            description = "Bearer token required on every route but /health (env LIGHT_RUN_TOKEN). Without one the API is open.")
+    @Option(names = "--token",
+            description = "Bearer token required on every route but /health (env LIGHT_RUN_TOKEN; default none: the API is open).")
     String token;
 
-    @Option(names = "--body-limit", defaultValue = "${env:LIGHT_RUN_BODY_LIMIT:-10485760}",
+    @Option(names = "--body-limit",
             description = "Largest request body in bytes (env LIGHT_RUN_BODY_LIMIT, default ${DEFAULT-VALUE}).")
     long bodyLimit;
 
-    @Option(names = "--data-dir", defaultValue = "${env:LIGHT_RUN_DATA_DIR}",
-            description = "Folder of the run store (env LIGHT_RUN_DATA_DIR, default ~/.light-run).")
+    @Option(names = "--data-dir", description = "Folder of the run store (env LIGHT_RUN_DATA_DIR, default ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--artifacts-dir", defaultValue = "${env:LIGHT_RUN_ARTIFACTS_DIR}",
+    @Option(names = "--artifacts-dir",
             description = "Folder for run artifacts (env LIGHT_RUN_ARTIFACTS_DIR, default <data dir>/artifacts).")
     Path artifactsDir;
 
-    @Option(names = "--shutdown-grace-ms", defaultValue = "${env:LIGHT_RUN_SHUTDOWN_GRACE_MS:-30000}",
+    @Option(names = "--shutdown-grace-ms",
             description = "On SIGTERM, how long sync runs may still finish before they are cancelled (env"
                     + " LIGHT_RUN_SHUTDOWN_GRACE_MS, default ${DEFAULT-VALUE}).")
     long shutdownGraceMs;
 
-    @Option(names = "--max-artifacts-bytes", defaultValue = "${env:LIGHT_RUN_MAX_ARTIFACTS_BYTES}",
-            description = "Total artifact bytes kept before the oldest runs are evicted (env LIGHT_RUN_MAX_ARTIFACTS_BYTES,"
-                    + " default 21474836480 = 20 GiB; an invalid value falls back to the default).")
-    String maxArtifactsBytes;
+    @Option(names = "--max-artifacts-bytes",
+            description = "Total artifact bytes kept before the oldest runs are evicted (env"
+                    + " LIGHT_RUN_MAX_ARTIFACTS_BYTES, default ${DEFAULT-VALUE}).")
+    long maxArtifactsBytes;
 
-    @Option(names = "--default-timeout-ms", defaultValue = "${env:LIGHT_RUN_DEFAULT_TIMEOUT_MS:-60000}",
-            description = "Timeout of a run that sets none (env LIGHT_RUN_DEFAULT_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    @Option(names = "--default-timeout-ms",
+            description = "Timeout of a run that sets none, at most 3600000 (env LIGHT_RUN_DEFAULT_TIMEOUT_MS, default"
+                    + " ${DEFAULT-VALUE}).")
     long defaultTimeoutMs;
 
-    @Option(names = "--allow-host-network", defaultValue = "${env:LIGHT_RUN_ALLOW_HOST_NETWORK:-false}",
-            description = "Let requests use the host network or container:<id> (env LIGHT_RUN_ALLOW_HOST_NETWORK). Unsafe.")
+    @Option(names = "--allow-host-network",
+            description = "Let requests use the host network or container:<id> (env LIGHT_RUN_ALLOW_HOST_NETWORK,"
+                    + " default ${DEFAULT-VALUE}). Unsafe.")
     boolean allowHostNetwork;
 
-    @Option(names = "--max-log-bytes", defaultValue = "${env:LIGHT_RUN_MAX_LOG_BYTES:-10485760}",
+    @Option(names = "--max-log-bytes",
             description = "Cap of each run's stored log; past it the end is kept (env LIGHT_RUN_MAX_LOG_BYTES, default"
                     + " ${DEFAULT-VALUE}).")
     long maxLogBytes;
 
-    @Option(names = "--sweep-interval-ms", defaultValue = "${env:LIGHT_RUN_SWEEP_INTERVAL_MS:-300000}",
+    @Option(names = "--sweep-interval-ms",
             description = "How often the maintenance sweep reaps orphans and enforces caps (env"
                     + " LIGHT_RUN_SWEEP_INTERVAL_MS, default ${DEFAULT-VALUE}; 0: only at start-up).")
     long sweepIntervalMs;
 
-    @Option(names = "--build-cache-max-age-ms", defaultValue = "${env:LIGHT_RUN_BUILD_CACHE_MAX_AGE_MS:-604800000}",
+    @Option(names = "--build-cache-max-age-ms",
             description = "Cached build images unused this long are removed (env LIGHT_RUN_BUILD_CACHE_MAX_AGE_MS,"
-                    + " default ${DEFAULT-VALUE} = 7 days).")
+                    + " default ${DEFAULT-VALUE}).")
     long buildCacheMaxAgeMs;
 
-    @Option(names = "--max-memory", defaultValue = "${env:LIGHT_RUN_MAX_MEMORY:-4096}",
+    @Option(names = "--max-memory",
             description = "Most memory (MiB) a run may ask for (env LIGHT_RUN_MAX_MEMORY, default ${DEFAULT-VALUE}).")
     int maxMemory;
 
-    @Option(names = "--max-cpus", defaultValue = "${env:LIGHT_RUN_MAX_CPUS}",
-            description = "Most CPUs a run may ask for (env LIGHT_RUN_MAX_CPUS, default: the host's CPU count).")
-    Double maxCpus;
+    @Option(names = "--max-cpus",
+            description = "Most CPUs a run may ask for (env LIGHT_RUN_MAX_CPUS, default ${DEFAULT-VALUE}: the host's"
+                    + " CPU count).")
+    double maxCpus;
 
-    @Option(names = "--max-pids", defaultValue = "${env:LIGHT_RUN_MAX_PIDS:-4096}",
+    @Option(names = "--max-pids",
             description = "Most processes a run may ask for (env LIGHT_RUN_MAX_PIDS, default ${DEFAULT-VALUE}).")
     int maxPids;
 
-    @Option(names = "--runtimes", defaultValue = "${env:LIGHT_RUN_RUNTIMES:-}", split = ",",
-            description = "OCI runtimes a request may name, comma-separated (env LIGHT_RUN_RUNTIMES, e.g. runc,runsc; default none).")
-    java.util.List<String> runtimes;
+    @Option(names = "--runtimes", split = ",",
+            description = "OCI runtimes a request may name, comma-separated, e.g. runc,runsc (env LIGHT_RUN_RUNTIMES;"
+                    + " default none).")
+    List<String> runtimes;
 
-    @Option(names = "--runtime", defaultValue = "${env:LIGHT_RUN_RUNTIME}",
-            description = "Runtime of every run that names none, e.g. runsc to put all runs under gVisor (env LIGHT_RUN_RUNTIME).")
+    @Option(names = "--runtime",
+            description = "Runtime of every run that names none, e.g. runsc to put all runs under gVisor (env"
+                    + " LIGHT_RUN_RUNTIME; default none: the daemon's).")
     String runtime;
 
-    @Option(names = "--files-mode", defaultValue = "${env:LIGHT_RUN_FILES_MODE:-auto}",
+    @Option(names = "--files-mode", converter = FilesModeConverter.class,
             description = "How runs get their files: auto (a bind mount when the daemon is local and shares our"
-                    + " filesystem and we run as root, else the archive API), archive or bind (env LIGHT_RUN_FILES_MODE,"
-                    + " default ${DEFAULT-VALUE}).")
-    String filesMode;
+                    + " filesystem and we run as root, else the archive API), archive or bind; any case (env"
+                    + " LIGHT_RUN_FILES_MODE, default ${DEFAULT-VALUE}).")
+    FilesMode filesMode;
 
-    @Option(names = "--allowed-images", defaultValue = "${env:LIGHT_RUN_ALLOWED_IMAGES:-}", split = ",",
-            description = "Image globs runs may use, comma-separated, e.g. 'python:3.*,local/*' (env LIGHT_RUN_ALLOWED_IMAGES; default: any).")
-    java.util.List<String> allowedImages;
+    @Option(names = "--allowed-images", split = ",",
+            description = "Image globs runs may use, comma-separated, e.g. 'python:3.*,local/*' (env"
+                    + " LIGHT_RUN_ALLOWED_IMAGES; default: any).")
+    List<String> allowedImages;
 
-    @Option(names = "--allow-build", defaultValue = "${env:LIGHT_RUN_ALLOW_BUILD:-true}", arity = "1",
+    @Option(names = "--allow-build", arity = "1",
             description = "Whether build steps (run) may execute (env LIGHT_RUN_ALLOW_BUILD, default ${DEFAULT-VALUE}).")
     boolean allowBuild;
 
-    @Option(names = "--build-timeout-ms", defaultValue = "${env:LIGHT_RUN_BUILD_TIMEOUT_MS:-600000}",
+    @Option(names = "--build-timeout-ms",
             description = "Limit of one image build (env LIGHT_RUN_BUILD_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
     long buildTimeoutMs;
 
-    @Option(names = "--max-run-artifact-bytes", defaultValue = "${env:LIGHT_RUN_MAX_RUN_ARTIFACT_BYTES:-1073741824}",
+    @Option(names = "--max-run-artifact-bytes",
             description = "Most bytes one run may extract; over it the run fails (env LIGHT_RUN_MAX_RUN_ARTIFACT_BYTES,"
                     + " default ${DEFAULT-VALUE}).")
     long maxRunArtifactBytes;
 
-    @Option(names = "--max-concurrent", defaultValue = "${env:LIGHT_RUN_MAX_CONCURRENT}",
-            description = "Runs at once; more wait in a FIFO queue (env LIGHT_RUN_MAX_CONCURRENT, default: the host's CPU count).")
-    Integer maxConcurrent;
+    @Option(names = "--max-concurrent",
+            description = "Runs at once; more wait in a FIFO queue (env LIGHT_RUN_MAX_CONCURRENT, default"
+                    + " ${DEFAULT-VALUE}: the host's CPU count).")
+    int maxConcurrent;
 
-    @Option(names = "--max-queue", defaultValue = "${env:LIGHT_RUN_MAX_QUEUE:-100}",
+    @Option(names = "--max-queue",
             description = "Runs that may wait for a slot; beyond it 429 (env LIGHT_RUN_MAX_QUEUE, default ${DEFAULT-VALUE}).")
     int maxQueue;
 
-    @Option(names = "--callback-allow", defaultValue = "${env:LIGHT_RUN_CALLBACK_ALLOW:-}", split = ",",
+    @Option(names = "--callback-allow", split = ",",
             description = "CIDRs or host names callbacks may reach although internal, e.g. 10.0.0.0/8,hooks.internal"
                     + " (env LIGHT_RUN_CALLBACK_ALLOW; default none).")
-    java.util.List<String> callbackAllow;
+    List<String> callbackAllow;
 
-    @Option(names = "--callback-max-attempts", defaultValue = "${env:LIGHT_RUN_CALLBACK_MAX_ATTEMPTS:-8}",
+    @Option(names = "--callback-max-attempts",
             description = "Attempts per callback on network errors, 5xx and 429 (env LIGHT_RUN_CALLBACK_MAX_ATTEMPTS,"
                     + " default ${DEFAULT-VALUE}).")
     int callbackMaxAttempts;
 
-    @Option(names = "--callback-backoff-ms", defaultValue = "${env:LIGHT_RUN_CALLBACK_BACKOFF_MS:-5000}",
+    @Option(names = "--callback-backoff-ms",
             description = "Wait before the second attempt, doubled each time (env LIGHT_RUN_CALLBACK_BACKOFF_MS,"
                     + " default ${DEFAULT-VALUE}).")
     long callbackBackoffMs;
@@ -161,8 +167,8 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig config;
         try {
             config = config();
-        } catch (ConfigException | IllegalArgumentException e) {
-            return fail(e.getMessage());
+        } catch (ConfigException e) {
+            return invalid(e);
         }
         // Checked before starting, so a busy port is this one line, not Javalin's error log and a "stopped" line.
         if (!portIsFree(config.host(), config.port())) {
@@ -198,55 +204,22 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ServerConfig config() {
-        ServerConfig defaults = ServerConfig.defaults();
-        long maxBytes = defaults.maxArtifactsBytes();
-        if (maxArtifactsBytes != null && !maxArtifactsBytes.isBlank()) {
-            try {
-                long parsed = Long.parseLong(maxArtifactsBytes.trim());
-                if (parsed > 0) {
-                    maxBytes = parsed;
-                } else {
-                    warn("max-artifacts-bytes " + maxArtifactsBytes + " is not positive; using the default " + maxBytes);
-                }
-            } catch (NumberFormatException e) {
-                warn("max-artifacts-bytes '" + maxArtifactsBytes + "' is not a number; using the default " + maxBytes);
-            }
-        }
-        if (defaultTimeoutMs <= 0 || defaultTimeoutMs > 3_600_000) {
-            throw new ConfigException("default-timeout-ms must be 1..3600000, was " + defaultTimeoutMs);
-        }
-        if (sweepIntervalMs < 0 || buildCacheMaxAgeMs < 0) {
-            throw new ConfigException("sweep-interval-ms and build-cache-max-age-ms must be >= 0");
-        }
-        if (shutdownGraceMs < 0) {
-            throw new ConfigException("shutdown-grace-ms must be >= 0, was " + shutdownGraceMs);
-        }
-        Path data = dataDir == null ? defaults.dataDir() : dataDir;
-        return new ServerConfig(host, port, token, bodyLimit,
-                artifactsDir == null ? data.resolve("artifacts") : artifactsDir, maxBytes,
-                Duration.ofMillis(defaultTimeoutMs), defaults.stateLogBytes(), allowHostNetwork,
-                new CallbackSettings(defaults.callbacks().timeout(), callbackMaxAttempts,
-                        Duration.ofMillis(callbackBackoffMs), callbackAllow == null ? java.util.List.of()
-                        : callbackAllow.stream().map(String::trim).filter(a -> !a.isEmpty()).toList()), data, Duration.ofMillis(shutdownGraceMs), maxLogBytes,
-                Duration.ofMillis(sweepIntervalMs), Duration.ofMillis(buildCacheMaxAgeMs), policy(), filesMode);
-    }
-
-    private RunPolicy policy() {
-        RunPolicy defaults = RunPolicy.defaults();
-        if (buildTimeoutMs <= 0) {
-            throw new ConfigException("build-timeout-ms must be positive, was " + buildTimeoutMs);
-        }
-        java.util.Set<String> allowedRuntimes = runtimes == null ? java.util.Set.of()
-                : runtimes.stream().map(String::trim).filter(r -> !r.isEmpty()).collect(java.util.stream.Collectors.toSet());
-        java.util.List<String> images = allowedImages == null ? java.util.List.of()
-                : allowedImages.stream().map(String::trim).filter(i -> !i.isEmpty()).toList();
-        return new RunPolicy(defaults.defaultMemoryMiB(), defaults.maxMemoryMiB(), defaults.defaultCpus(),
-                defaults.maxCpus(), defaults.defaultPids(), defaults.maxPids(),
-                runtime == null || runtime.isBlank() ? null : runtime.trim(), allowedRuntimes, images, allowBuild,
-                Duration.ofMillis(buildTimeoutMs), maxRunArtifactBytes,
-                maxConcurrent == null ? defaults.maxConcurrent() : maxConcurrent, maxQueue)
-                .withMaxima(maxMemory, maxCpus == null ? defaults.maxCpus() : maxCpus, maxPids);
+    /** The config of the parsed options; a bad value is a {@link ConfigException} naming its flag and variable. */
+    ServerConfig config() {
+        return ServerConfig.builder()
+                .host(host).port(port).token(token).bodyLimitBytes(bodyLimit)
+                .dataDir(dataDir).artifactsDir(artifactsDir).maxArtifactsBytes(maxArtifactsBytes)
+                .defaultTimeout(Duration.ofMillis(defaultTimeoutMs)).allowHostNetworks(allowHostNetwork)
+                .shutdownGrace(Duration.ofMillis(shutdownGraceMs)).maxLogBytes(maxLogBytes)
+                .sweepInterval(Duration.ofMillis(sweepIntervalMs)).buildCacheMaxAge(Duration.ofMillis(buildCacheMaxAgeMs))
+                .filesMode(filesMode)
+                .policy(p -> p.maxMemoryMiB(maxMemory).maxCpus(maxCpus).maxPids(maxPids)
+                        .runtimes(runtimes).defaultRuntime(runtime).allowedImages(allowedImages).allowBuild(allowBuild)
+                        .buildTimeout(Duration.ofMillis(buildTimeoutMs)).maxRunArtifactBytes(maxRunArtifactBytes)
+                        .maxConcurrent(maxConcurrent).maxQueue(maxQueue))
+                .callbacks(c -> c.allow(callbackAllow).maxAttempts(callbackMaxAttempts)
+                        .firstBackoff(Duration.ofMillis(callbackBackoffMs)))
+                .build();
     }
 
     private static String portInUse(ServerConfig config) {
@@ -274,8 +247,18 @@ final class ServeCommand implements Callable<Integer> {
         return 1;
     }
 
-    private void warn(String message) {
-        spec.commandLine().getErr().println("light-run: warning: " + message);
+    /** A bad value: a usage error like a flag picocli cannot parse, hence its exit code. */
+    private int invalid(ConfigException e) {
+        spec.commandLine().getErr().println("light-run: " + e.getMessage());
+        return LightRunCli.EXIT_INVALID;
+    }
+
+    /** Reads {@code --files-mode} in any case; another value fails naming the flag and the variable. */
+    static final class FilesModeConverter implements CommandLine.ITypeConverter<FilesMode> {
+        @Override
+        public FilesMode convert(String value) {
+            return ServerConfig.parseFilesMode(value);
+        }
     }
 
     private static String dockerHost() {

@@ -1,6 +1,7 @@
 package dev.lightrun.server.config;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -9,55 +10,84 @@ import java.util.regex.Pattern;
 /**
  * What an operator allows a run to ask for: default and maximum resources, which runtimes and images may be used,
  * whether build steps may run, and how much a run may extract. Requests within the maxima choose freely; above them
- * they are refused with 400 naming the field and the maximum; a forbidden image or build is 403.
+ * they are refused with 400 naming the field and the maximum; a forbidden image or build is 403. Built with
+ * {@link #builder()} (or {@link #toBuilder()} from an existing policy); validated when built, immutable afterwards.
  *
- * @param defaultMemoryMiB     memory of a run that does not ask (default 512)
- * @param maxMemoryMiB         the most a run may ask for (default 4096)
- * @param defaultCpus          CPUs of a run that does not ask (default 1)
+ * @param defaultMemoryMiB     memory of a run that does not ask (default {@link Defaults#DEFAULT_MEMORY_MIB}, at most
+ *                             the maximum)
+ * @param maxMemoryMiB         the most a run may ask for (default {@link Defaults#MAX_MEMORY_MIB})
+ * @param defaultCpus          CPUs of a run that does not ask (default {@link Defaults#DEFAULT_CPUS}, at most the
+ *                             maximum)
  * @param maxCpus              the most a run may ask for (default: the host's CPU count)
- * @param defaultPids          process limit of a run that does not ask (default 100)
- * @param maxPids              the most a run may ask for (default 4096)
+ * @param defaultPids          process limit of a run that does not ask (default {@link Defaults#DEFAULT_PIDS}, at
+ *                             most the maximum)
+ * @param maxPids              the most a run may ask for (default {@link Defaults#MAX_PIDS})
  * @param defaultRuntime       OCI runtime for every run that does not ask (null: the daemon's default)
  * @param runtimes             runtimes a request may name (besides the default one)
  * @param allowedImages        image globs a run may use ({@code *} any characters, {@code ?} one); empty allows all
  * @param allowBuild           whether build steps ({@code run}) may execute at all (they run outside the run's limits)
- * @param buildTimeout         limit of one image build
+ * @param buildTimeout         limit of one image build (default {@link Defaults#BUILD_TIMEOUT})
  * @param maxRunArtifactBytes  the most one run may extract (per file and in total); over it the run fails
  * @param maxConcurrent        runs at once (default: the host's CPU count); more wait in the queue
- * @param maxQueue             runs that may wait (default 100); beyond it a request is 429
+ * @param maxQueue             runs that may wait (default {@link Defaults#MAX_QUEUE}); beyond it a request is 429
  */
 public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCpus, double maxCpus, int defaultPids,
                         int maxPids, String defaultRuntime, Set<String> runtimes, List<String> allowedImages,
                         boolean allowBuild, Duration buildTimeout, long maxRunArtifactBytes, int maxConcurrent,
                         int maxQueue) {
 
+    /** The smallest memory limit Docker accepts for a container. */
+    private static final int MIN_MEMORY_MIB = 6;
+
     public RunPolicy {
         runtimes = Set.copyOf(runtimes);
         allowedImages = List.copyOf(allowedImages);
+        defaultRuntime = defaultRuntime == null || defaultRuntime.isBlank() ? null : defaultRuntime.trim();
         Objects.requireNonNull(buildTimeout, "buildTimeout was not specified");
-        if (defaultMemoryMiB < 6 || maxMemoryMiB < defaultMemoryMiB) {
-            throw new ConfigException("memory: the default (" + defaultMemoryMiB + " MiB) must be >= 6 and <= the maximum ("
-                    + maxMemoryMiB + " MiB)");
+        if (maxMemoryMiB < MIN_MEMORY_MIB) {
+            throw new ConfigException(Setting.MAX_MEMORY, "must be >= " + MIN_MEMORY_MIB + " (MiB), was " + maxMemoryMiB);
         }
-        if (!(defaultCpus > 0) || maxCpus < defaultCpus) {
-            throw new ConfigException("cpus: the default (" + defaultCpus + ") must be > 0 and <= the maximum (" + maxCpus + ")");
+        if (defaultMemoryMiB < MIN_MEMORY_MIB || defaultMemoryMiB > maxMemoryMiB) {
+            throw new ConfigException("defaultMemoryMiB", "must be " + MIN_MEMORY_MIB + ".." + maxMemoryMiB
+                    + " (the maximum), was " + defaultMemoryMiB);
         }
-        if (defaultPids < 1 || maxPids < defaultPids) {
-            throw new ConfigException("pids: the default (" + defaultPids + ") must be >= 1 and <= the maximum (" + maxPids + ")");
+        if (!(maxCpus > 0)) {
+            throw new ConfigException(Setting.MAX_CPUS, "must be > 0, was " + maxCpus);
         }
-        if (maxConcurrent < 1 || maxQueue < 0) {
-            throw new ConfigException("max-concurrent must be >= 1 and max-queue >= 0, were " + maxConcurrent + " and "
-                    + maxQueue);
+        if (!(defaultCpus > 0) || defaultCpus > maxCpus) {
+            throw new ConfigException("defaultCpus", "must be > 0 and <= " + maxCpus + " (the maximum), was "
+                    + defaultCpus);
+        }
+        if (maxPids < 1) {
+            throw new ConfigException(Setting.MAX_PIDS, "must be >= 1, was " + maxPids);
+        }
+        if (defaultPids < 1 || defaultPids > maxPids) {
+            throw new ConfigException("defaultPids", "must be 1.." + maxPids + " (the maximum), was " + defaultPids);
+        }
+        if (!buildTimeout.isPositive()) {
+            throw new ConfigException(Setting.BUILD_TIMEOUT_MS, "must be positive, was " + buildTimeout.toMillis());
         }
         if (maxRunArtifactBytes < 0) {
-            throw new ConfigException("max-run-artifact-bytes must be >= 0");
+            throw new ConfigException(Setting.MAX_RUN_ARTIFACT_BYTES, "must be >= 0, was " + maxRunArtifactBytes);
+        }
+        if (maxConcurrent < 1) {
+            throw new ConfigException(Setting.MAX_CONCURRENT, "must be >= 1, was " + maxConcurrent);
+        }
+        if (maxQueue < 0) {
+            throw new ConfigException(Setting.MAX_QUEUE, "must be >= 0, was " + maxQueue);
         }
     }
 
-    public static RunPolicy defaults() {
-        return new RunPolicy(512, 4096, 1.0, Math.max(1, Runtime.getRuntime().availableProcessors()), 100, 4096, null,
-                Set.of(), List.of(), true, Duration.ofMinutes(10), 1024L * 1024 * 1024,
-                Math.max(1, Runtime.getRuntime().availableProcessors()), 100);
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this policy, to build a changed one; its defaults are kept as they are (not lowered). */
+    public Builder toBuilder() {
+        return new Builder().defaultMemoryMiB(defaultMemoryMiB).maxMemoryMiB(maxMemoryMiB).defaultCpus(defaultCpus)
+                .maxCpus(maxCpus).defaultPids(defaultPids).maxPids(maxPids).defaultRuntime(defaultRuntime)
+                .runtimes(runtimes).allowedImages(allowedImages).allowBuild(allowBuild).buildTimeout(buildTimeout)
+                .maxRunArtifactBytes(maxRunArtifactBytes).maxConcurrent(maxConcurrent).maxQueue(maxQueue);
     }
 
     /** Whether {@code image} matches the allow-list (always, when the list is empty). */
@@ -92,88 +122,112 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
         return Pattern.compile(regex.toString());
     }
 
-    public RunPolicy withAllowedImages(List<String> value) {
-        return edit(copy -> copy.allowedImages = value);
-    }
-
-    public RunPolicy withAllowBuild(boolean value) {
-        return edit(copy -> copy.allowBuild = value);
-    }
-
-    public RunPolicy withRuntimes(Set<String> value, String defaultRuntimeValue) {
-        return edit(copy -> {
-            copy.runtimes = value;
-            copy.defaultRuntime = defaultRuntimeValue;
-        });
-    }
-
-    /** New maxima; a default above its new maximum is lowered to it (a run that does not ask gets the most allowed). */
-    public RunPolicy withMaxima(int memoryMiB, double cpus, int pids) {
-        return edit(copy -> {
-            copy.maxMemoryMiB = memoryMiB;
-            copy.defaultMemoryMiB = Math.min(defaultMemoryMiB, memoryMiB);
-            copy.maxCpus = cpus;
-            copy.defaultCpus = Math.min(defaultCpus, cpus);
-            copy.maxPids = pids;
-            copy.defaultPids = Math.min(defaultPids, pids);
-        });
-    }
-
-    public RunPolicy withAdmission(int concurrent, int queue) {
-        return edit(copy -> {
-            copy.maxConcurrent = concurrent;
-            copy.maxQueue = queue;
-        });
-    }
-
-    public RunPolicy withMaxRunArtifactBytes(long value) {
-        return edit(copy -> copy.maxRunArtifactBytes = value);
-    }
-
-    /** A copy of this policy with one change, validated again like any other. */
-    private RunPolicy edit(java.util.function.Consumer<Editable> change) {
-        Editable copy = new Editable(this);
-        change.accept(copy);
-        return copy.build();
-    }
-
-    /** The fields of a policy, mutable for the moment of one edit. */
-    private static final class Editable {
-        private int defaultMemoryMiB;
-        private int maxMemoryMiB;
-        private double defaultCpus;
-        private double maxCpus;
-        private int defaultPids;
-        private int maxPids;
+    /**
+     * Named setters starting from the defaults; {@link #build()} validates. A default resource left unset is the
+     * built-in one, lowered to its maximum when that is smaller (a run that does not ask gets the most allowed); one
+     * set explicitly above its maximum is an error. Not thread-safe.
+     */
+    public static final class Builder {
+        private Integer defaultMemoryMiB;
+        private int maxMemoryMiB = Defaults.MAX_MEMORY_MIB;
+        private Double defaultCpus;
+        private double maxCpus = Defaults.hostCpus();
+        private Integer defaultPids;
+        private int maxPids = Defaults.MAX_PIDS;
         private String defaultRuntime;
-        private Set<String> runtimes;
-        private List<String> allowedImages;
-        private boolean allowBuild;
-        private Duration buildTimeout;
-        private long maxRunArtifactBytes;
-        private int maxConcurrent;
-        private int maxQueue;
+        private Set<String> runtimes = Set.of();
+        private List<String> allowedImages = List.of();
+        private boolean allowBuild = Defaults.ALLOW_BUILD;
+        private Duration buildTimeout = Defaults.BUILD_TIMEOUT;
+        private long maxRunArtifactBytes = Defaults.MAX_RUN_ARTIFACT_BYTES;
+        private int maxConcurrent = Defaults.hostCpus();
+        private int maxQueue = Defaults.MAX_QUEUE;
 
-        Editable(RunPolicy policy) {
-            defaultMemoryMiB = policy.defaultMemoryMiB;
-            maxMemoryMiB = policy.maxMemoryMiB;
-            defaultCpus = policy.defaultCpus;
-            maxCpus = policy.maxCpus;
-            defaultPids = policy.defaultPids;
-            maxPids = policy.maxPids;
-            defaultRuntime = policy.defaultRuntime;
-            runtimes = policy.runtimes;
-            allowedImages = policy.allowedImages;
-            allowBuild = policy.allowBuild;
-            buildTimeout = policy.buildTimeout;
-            maxRunArtifactBytes = policy.maxRunArtifactBytes;
-            maxConcurrent = policy.maxConcurrent;
-            maxQueue = policy.maxQueue;
+        private Builder() {
         }
 
-        RunPolicy build() {
-            return new RunPolicy(defaultMemoryMiB, maxMemoryMiB, defaultCpus, maxCpus, defaultPids, maxPids,
-                    defaultRuntime, runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes,
+        public Builder defaultMemoryMiB(int value) {
+            this.defaultMemoryMiB = value;
+            return this;
+        }
+
+        public Builder maxMemoryMiB(int value) {
+            this.maxMemoryMiB = value;
+            return this;
+        }
+
+        public Builder defaultCpus(double value) {
+            this.defaultCpus = value;
+            return this;
+        }
+
+        public Builder maxCpus(double value) {
+            this.maxCpus = value;
+            return this;
+        }
+
+        public Builder defaultPids(int value) {
+            this.defaultPids = value;
+            return this;
+        }
+
+        public Builder maxPids(int value) {
+            this.maxPids = value;
+            return this;
+        }
+
+        /** The runtime of every run that names none; null or blank: the daemon's default. */
+        public Builder defaultRuntime(String value) {
+            this.defaultRuntime = value;
+            return this;
+        }
+
+        /** Runtimes a request may name; entries are trimmed and blank ones dropped. */
+        public Builder runtimes(Collection<String> value) {
+            this.runtimes = Set.copyOf(Names.cleaned(value));
+            return this;
+        }
+
+        /** Image globs; entries are trimmed and blank ones dropped; empty allows every image. */
+        public Builder allowedImages(Collection<String> value) {
+            this.allowedImages = Names.cleaned(value);
+            return this;
+        }
+
+        public Builder allowBuild(boolean value) {
+            this.allowBuild = value;
+            return this;
+        }
+
+        public Builder buildTimeout(Duration value) {
+            this.buildTimeout = value;
+            return this;
+        }
+
+        public Builder maxRunArtifactBytes(long value) {
+            this.maxRunArtifactBytes = value;
+            return this;
+        }
+
+        public Builder maxConcurrent(int value) {
+            this.maxConcurrent = value;
+            return this;
+        }
+
+        public Builder maxQueue(int value) {
+            this.maxQueue = value;
+            return this;
+        }
+
+        /** @throws ConfigException naming the first setting with a bad value */
+        public RunPolicy build() {
+            return new RunPolicy(
+                    defaultMemoryMiB != null ? defaultMemoryMiB : Math.min(Defaults.DEFAULT_MEMORY_MIB, maxMemoryMiB),
+                    maxMemoryMiB,
+                    defaultCpus != null ? defaultCpus : Math.min(Defaults.DEFAULT_CPUS, maxCpus),
+                    maxCpus,
+                    defaultPids != null ? defaultPids : Math.min(Defaults.DEFAULT_PIDS, maxPids),
+                    maxPids, defaultRuntime, runtimes, allowedImages, allowBuild, buildTimeout, maxRunArtifactBytes,
                     maxConcurrent, maxQueue);
         }
     }

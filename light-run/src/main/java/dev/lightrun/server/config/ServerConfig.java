@@ -1,20 +1,26 @@
 package dev.lightrun.server.config;
 
+import dev.lightrun.runner.docker.FilesMode;
+
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The server's settings, resolved once at start-up (flags, then {@code LIGHT_RUN_*} environment variables, then
- * defaults) and frozen. {@link #toString()} masks the token.
+ * {@link Defaults}) and frozen. Built with {@link #builder()} (or {@link #toBuilder()} from an existing config); a bad
+ * value is a {@link ConfigException} naming the setting. {@link #toString()} masks the token.
  *
- * @param host               address to listen on (default 127.0.0.1: not exposed until the operator says so)
- * @param port               TCP port (default 3000; 0 picks a free one)
+ * @param host               address to listen on (default {@link Defaults#HOST}: not exposed until the operator says so)
+ * @param port               TCP port (default {@link Defaults#PORT}; 0 picks a free one)
  * @param token              bearer token required on every route but /health; null runs open (with a warning)
  * @param bodyLimitBytes     largest accepted request body (default 10 MiB); larger is 413
- * @param artifactsDir       where each run's files go, one folder per run id
+ * @param artifactsDir       where each run's files go, one folder per run id (default {@code <dataDir>/artifacts})
  * @param maxArtifactsBytes  total artifact bytes kept before the oldest finished runs are evicted (default 20 GiB)
- * @param defaultTimeout     timeout of a run that does not set one (default 60 s)
+ * @param defaultTimeout     timeout of a run that does not set one (default 60 s, at most 1 h)
  * @param stateLogBytes      how much of the end of stdout and of stderr a run's state keeps (default 64 KiB each)
  * @param allowHostNetworks  whether requests may use the host network or another container's (default false)
  * @param callbacks          callback delivery: timeout, retries, internal addresses allowed
@@ -24,158 +30,234 @@ import java.util.Objects;
  * @param sweepInterval      how often the maintenance sweep runs (default 5 min; zero: only at start-up)
  * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
  * @param policy             what runs may ask for: resources, runtimes, images, builds, artifact sizes
- * @param filesMode          how runs get their files: auto (bind mount where safe), archive or bind (default auto)
+ * @param filesMode          how runs get their files (default {@link FilesMode#AUTO}: a bind mount where safe)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
-                           Duration buildCacheMaxAge, RunPolicy policy, String filesMode) {
-    public static final int DEFAULT_PORT = 3000;
-    public static final long DEFAULT_BODY_LIMIT = 10L * 1024 * 1024;
-    public static final long DEFAULT_MAX_ARTIFACTS_BYTES = 20L * 1024 * 1024 * 1024;
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
-    public static final long DEFAULT_STATE_LOG_BYTES = 64L * 1024;
-    public static final long DEFAULT_MAX_LOG_BYTES = 10L * 1024 * 1024;
+                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode) {
+    /** Below this a request's JSON with a small script does not fit. */
+    private static final long MIN_BODY_LIMIT_BYTES = 1024;
+    /** Below this a stored log cannot hold a useful tail. */
+    private static final long MIN_LOG_BYTES = 4096;
 
     public ServerConfig {
         Objects.requireNonNull(host, "host was not specified");
+        if (host.isBlank()) {
+            throw new ConfigException(Setting.HOST, "must not be blank");
+        }
         if (port < 0 || port > 65535) {
-            throw new ConfigException("port must be 0..65535, was " + port);
+            throw new ConfigException(Setting.PORT, "must be 0..65535, was " + port);
         }
         if (token != null && token.isBlank()) {
             token = null;
         }
-        if (bodyLimitBytes < 1024) {
-            throw new ConfigException("body-limit must be at least 1024 bytes, was " + bodyLimitBytes);
+        if (bodyLimitBytes < MIN_BODY_LIMIT_BYTES) {
+            throw new ConfigException(Setting.BODY_LIMIT, "must be >= " + MIN_BODY_LIMIT_BYTES + " (bytes), was "
+                    + bodyLimitBytes);
         }
         Objects.requireNonNull(artifactsDir, "artifactsDir was not specified");
         if (maxArtifactsBytes <= 0) {
-            throw new ConfigException("max-artifacts-bytes must be positive, was " + maxArtifactsBytes);
+            throw new ConfigException(Setting.MAX_ARTIFACTS_BYTES, "must be positive, was " + maxArtifactsBytes);
         }
         Objects.requireNonNull(defaultTimeout, "defaultTimeout was not specified");
+        if (!defaultTimeout.isPositive() || defaultTimeout.compareTo(Defaults.MAX_RUN_TIMEOUT) > 0) {
+            throw new ConfigException(Setting.DEFAULT_TIMEOUT_MS, "must be 1.." + Defaults.MAX_RUN_TIMEOUT.toMillis()
+                    + " (ms), was " + defaultTimeout.toMillis());
+        }
+        if (stateLogBytes <= 0) {
+            throw new ConfigException("stateLogBytes", "must be positive, was " + stateLogBytes);
+        }
         Objects.requireNonNull(callbacks, "callbacks was not specified");
         Objects.requireNonNull(dataDir, "dataDir was not specified");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace was not specified");
+        if (shutdownGrace.isNegative()) {
+            throw new ConfigException(Setting.SHUTDOWN_GRACE_MS, "must be >= 0, was " + shutdownGrace.toMillis());
+        }
+        if (maxLogBytes < MIN_LOG_BYTES) {
+            throw new ConfigException(Setting.MAX_LOG_BYTES, "must be >= " + MIN_LOG_BYTES + " (bytes), was "
+                    + maxLogBytes);
+        }
         Objects.requireNonNull(sweepInterval, "sweepInterval was not specified");
+        if (sweepInterval.isNegative()) {
+            throw new ConfigException(Setting.SWEEP_INTERVAL_MS, "must be >= 0, was " + sweepInterval.toMillis());
+        }
         Objects.requireNonNull(buildCacheMaxAge, "buildCacheMaxAge was not specified");
+        if (buildCacheMaxAge.isNegative()) {
+            throw new ConfigException(Setting.BUILD_CACHE_MAX_AGE_MS, "must be >= 0, was "
+                    + buildCacheMaxAge.toMillis());
+        }
         Objects.requireNonNull(policy, "policy was not specified");
-        filesMode = filesMode == null ? "auto" : filesMode.trim().toLowerCase(java.util.Locale.ROOT);
-        if (!java.util.Set.of("auto", "archive", "bind").contains(filesMode)) {
-            throw new ConfigException("files-mode must be auto, archive or bind, was " + filesMode);
-        }
-        if (maxLogBytes < 4096) {
-            throw new ConfigException("max-log-bytes must be at least 4096, was " + maxLogBytes);
-        }
+        Objects.requireNonNull(filesMode, "filesMode was not specified");
     }
 
-    /** Defaults for everything: what {@code light-run serve} uses with no flags and no environment. */
-    public static ServerConfig defaults() {
-        return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_BODY_LIMIT, defaultArtifactsDir(),
-                DEFAULT_MAX_ARTIFACTS_BYTES, DEFAULT_TIMEOUT, DEFAULT_STATE_LOG_BYTES, false, CallbackSettings.defaults(),
-                defaultDataDir(), Duration.ofSeconds(30), DEFAULT_MAX_LOG_BYTES, Duration.ofMinutes(5),
-                Duration.ofDays(7), RunPolicy.defaults(), "auto");
+    /** Everything at its default: what {@code light-run serve} uses with no flags and no environment. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public static Path defaultDataDir() {
-        return Path.of(System.getProperty("user.home"), ".light-run");
+    /** A builder holding this config (its policy and callbacks too), to build a changed one. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    public static Path defaultArtifactsDir() {
-        return defaultDataDir().resolve("artifacts");
+    /**
+     * A files mode as operators write it, in any case ({@code auto}, {@code ARCHIVE}, {@code Bind}).
+     *
+     * @throws ConfigException naming {@code --files-mode} for any other value
+     */
+    public static FilesMode parseFilesMode(String text) {
+        String name = text == null ? "" : text.trim().toUpperCase(Locale.ROOT);
+        return Arrays.stream(FilesMode.values()).filter(mode -> mode.name().equals(name)).findFirst()
+                .orElseThrow(() -> new ConfigException(Setting.FILES_MODE,
+                        "must be auto, archive or bind, was '" + text + "'"));
     }
 
-    public ServerConfig withPort(int value) {
-        return edit(copy -> copy.port = value);
-    }
-
-    public ServerConfig withToken(String value) {
-        return edit(copy -> copy.token = value);
-    }
-
-    public ServerConfig withArtifactsDir(Path value) {
-        return edit(copy -> copy.artifactsDir = value);
-    }
-
-    public ServerConfig withMaxArtifactsBytes(long value) {
-        return edit(copy -> copy.maxArtifactsBytes = value);
-    }
-
-    public ServerConfig withBodyLimitBytes(long value) {
-        return edit(copy -> copy.bodyLimitBytes = value);
-    }
-
-    public ServerConfig withAllowHostNetworks(boolean value) {
-        return edit(copy -> copy.allowHostNetworks = value);
-    }
-
-    public ServerConfig withDataDir(Path value) {
-        return edit(copy -> copy.dataDir = value);
-    }
-
-    public ServerConfig withPolicy(RunPolicy value) {
-        return edit(copy -> copy.policy = value);
-    }
-
-    public ServerConfig withFilesMode(String value) {
-        return edit(copy -> copy.filesMode = value);
-    }
-
-    public ServerConfig withCallbacks(CallbackSettings value) {
-        return edit(copy -> copy.callbacks = value);
-    }
-
-    /** A copy of this config with one change, validated again like any other. */
-    private ServerConfig edit(java.util.function.Consumer<Editable> change) {
-        Editable copy = new Editable(this);
-        change.accept(copy);
-        return copy.build();
-    }
-
-    /** The fields of a config, mutable for the moment of one edit. */
-    private static final class Editable {
-        private String host;
-        private int port;
+    /**
+     * Named setters starting from {@link Defaults}; {@link #build()} validates every value and returns the frozen
+     * config. Not thread-safe: build a config on one thread, then share the config.
+     */
+    public static final class Builder {
+        private String host = Defaults.HOST;
+        private int port = Defaults.PORT;
         private String token;
-        private long bodyLimitBytes;
+        private long bodyLimitBytes = Defaults.BODY_LIMIT_BYTES;
+        private Path dataDir = Defaults.dataDir();
         private Path artifactsDir;
-        private long maxArtifactsBytes;
-        private Duration defaultTimeout;
-        private long stateLogBytes;
-        private boolean allowHostNetworks;
-        private CallbackSettings callbacks;
-        private Path dataDir;
-        private Duration shutdownGrace;
-        private long maxLogBytes;
-        private Duration sweepInterval;
-        private Duration buildCacheMaxAge;
-        private RunPolicy policy;
-        private String filesMode;
+        private long maxArtifactsBytes = Defaults.MAX_ARTIFACTS_BYTES;
+        private Duration defaultTimeout = Defaults.RUN_TIMEOUT;
+        private long stateLogBytes = Defaults.STATE_LOG_BYTES;
+        private boolean allowHostNetworks = Defaults.ALLOW_HOST_NETWORKS;
+        private Duration shutdownGrace = Defaults.SHUTDOWN_GRACE;
+        private long maxLogBytes = Defaults.MAX_LOG_BYTES;
+        private Duration sweepInterval = Defaults.SWEEP_INTERVAL;
+        private Duration buildCacheMaxAge = Defaults.BUILD_CACHE_MAX_AGE;
+        private FilesMode filesMode = Defaults.FILES_MODE;
+        private final RunPolicy.Builder policy;
+        private final CallbackSettings.Builder callbacks;
 
-        Editable(ServerConfig config) {
+        private Builder() {
+            policy = RunPolicy.builder();
+            callbacks = CallbackSettings.builder();
+        }
+
+        private Builder(ServerConfig config) {
             host = config.host;
             port = config.port;
             token = config.token;
             bodyLimitBytes = config.bodyLimitBytes;
+            dataDir = config.dataDir;
             artifactsDir = config.artifactsDir;
             maxArtifactsBytes = config.maxArtifactsBytes;
             defaultTimeout = config.defaultTimeout;
             stateLogBytes = config.stateLogBytes;
             allowHostNetworks = config.allowHostNetworks;
-            callbacks = config.callbacks;
-            dataDir = config.dataDir;
             shutdownGrace = config.shutdownGrace;
             maxLogBytes = config.maxLogBytes;
             sweepInterval = config.sweepInterval;
             buildCacheMaxAge = config.buildCacheMaxAge;
-            policy = config.policy;
             filesMode = config.filesMode;
+            policy = config.policy.toBuilder();
+            callbacks = config.callbacks.toBuilder();
         }
 
-        ServerConfig build() {
-            return new ServerConfig(host, port, token, bodyLimitBytes, artifactsDir, maxArtifactsBytes, defaultTimeout,
-                    stateLogBytes, allowHostNetworks, callbacks, dataDir, shutdownGrace, maxLogBytes, sweepInterval,
-                    buildCacheMaxAge, policy, filesMode);
+        public Builder host(String value) {
+            this.host = value;
+            return this;
+        }
+
+        public Builder port(int value) {
+            this.port = value;
+            return this;
+        }
+
+        /** Null or blank: no token, the API is open. */
+        public Builder token(String value) {
+            this.token = value;
+            return this;
+        }
+
+        public Builder bodyLimitBytes(long value) {
+            this.bodyLimitBytes = value;
+            return this;
+        }
+
+        public Builder dataDir(Path value) {
+            this.dataDir = value;
+            return this;
+        }
+
+        /** Null: {@code artifacts} in the data folder. */
+        public Builder artifactsDir(Path value) {
+            this.artifactsDir = value;
+            return this;
+        }
+
+        public Builder maxArtifactsBytes(long value) {
+            this.maxArtifactsBytes = value;
+            return this;
+        }
+
+        public Builder defaultTimeout(Duration value) {
+            this.defaultTimeout = value;
+            return this;
+        }
+
+        public Builder stateLogBytes(long value) {
+            this.stateLogBytes = value;
+            return this;
+        }
+
+        public Builder allowHostNetworks(boolean value) {
+            this.allowHostNetworks = value;
+            return this;
+        }
+
+        public Builder shutdownGrace(Duration value) {
+            this.shutdownGrace = value;
+            return this;
+        }
+
+        public Builder maxLogBytes(long value) {
+            this.maxLogBytes = value;
+            return this;
+        }
+
+        public Builder sweepInterval(Duration value) {
+            this.sweepInterval = value;
+            return this;
+        }
+
+        public Builder buildCacheMaxAge(Duration value) {
+            this.buildCacheMaxAge = value;
+            return this;
+        }
+
+        public Builder filesMode(FilesMode value) {
+            this.filesMode = value;
+            return this;
+        }
+
+        /** Changes the run policy, e.g. {@code policy(p -> p.maxConcurrent(2).maxQueue(3))}. */
+        public Builder policy(Consumer<RunPolicy.Builder> change) {
+            change.accept(policy);
+            return this;
+        }
+
+        /** Changes callback delivery, e.g. {@code callbacks(c -> c.allow(List.of("10.0.0.0/8")))}. */
+        public Builder callbacks(Consumer<CallbackSettings.Builder> change) {
+            change.accept(callbacks);
+            return this;
+        }
+
+        /** @throws ConfigException naming the first setting with a bad value */
+        public ServerConfig build() {
+            Objects.requireNonNull(dataDir, "dataDir was not specified");
+            return new ServerConfig(host, port, token, bodyLimitBytes,
+                    artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
+                    defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, shutdownGrace,
+                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode);
         }
     }
 

@@ -165,11 +165,14 @@ public final class HttpApi {
         if (error == ApiError.INTERNAL_ERROR && e.getCause() != null) {
             log.error("{} {} - failed: {}", ctx.method().name(), ctx.path(), e.getMessage());
         }
-        if (error.retryable()) {
+        if (e.retryAfter() != null) {
+            ctx.header("Retry-After", Long.toString(Math.max(1, (e.retryAfter().toMillis() + 999) / 1000)));
+        } else if (error.retryable()) {
             ctx.header("Retry-After", "5");
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", error.code());
+        body.putAll(e.fields());
         body.put("message", e.getMessage());
         if (!e.details().isEmpty()) {
             body.put("details", e.details());

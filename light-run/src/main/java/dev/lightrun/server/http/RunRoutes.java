@@ -50,7 +50,7 @@ final class RunRoutes {
         RunRequest request = parser.parse(readBodyWithLimit(ctx));
         RunService.Submitted submitted;
         try {
-            submitted = runs.submit(request);
+            submitted = runs.submit(request, Callers.of(ctx));
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("$", e.getMessage());
         }

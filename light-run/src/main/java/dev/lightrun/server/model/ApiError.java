@@ -15,6 +15,10 @@ public enum ApiError {
     CONFLICT(409, "conflict"),
     PAYLOAD_TOO_LARGE(413, "payload_too_large"),
     QUEUE_FULL(429, "queue_full"),
+    /** A tenant's quota (its body names it: {@code "quota": "maxQueued"}). */
+    QUOTA_EXCEEDED(429, "quota_exceeded"),
+    /** Too many failed authentications from one address. */
+    TOO_MANY_REQUESTS(429, "too_many_requests"),
     INTERNAL_ERROR(500, "internal_error"),
     UNAVAILABLE(503, "unavailable"),
     DOCKER_UNAVAILABLE(503, "docker_unavailable");
@@ -38,9 +42,9 @@ public enum ApiError {
 
     /**
      * Whether the client should come back later: a queue slot frees within seconds for typical runs, and a restart
-     * takes about as long. Such answers carry {@code Retry-After}.
+     * takes about as long, and so does a Docker daemon restart. Such answers carry {@code Retry-After}.
      */
     public boolean retryable() {
-        return status == 429 || this == UNAVAILABLE;
+        return status == 429 || status == 503;
     }
 }

@@ -2,7 +2,10 @@ package dev.lightrun.server.model;
 
 import dev.lightrun.runner.RunnerException;
 
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -13,11 +16,20 @@ import java.util.Objects;
 public class ApiException extends RuntimeException {
     private final ApiError error;
     private final List<FieldError> details;
+    private final Map<String, String> fields;
+    private final Duration retryAfter;
 
     public ApiException(ApiError error, String message, List<FieldError> details) {
+        this(error, message, details, Map.of(), null);
+    }
+
+    private ApiException(ApiError error, String message, List<FieldError> details, Map<String, String> fields,
+                         Duration retryAfter) {
         super(message);
         this.error = Objects.requireNonNull(error, "error was not specified");
         this.details = List.copyOf(details);
+        this.fields = Map.copyOf(fields);
+        this.retryAfter = retryAfter;
     }
 
     public ApiException(ApiError error, String message) {
@@ -63,11 +75,40 @@ public class ApiException extends RuntimeException {
         return translated;
     }
 
+    /**
+     * This error with one more top-level field in its body, e.g. {@code "scope": "run"} on a 403 forbidden or
+     * {@code "quota": "maxQueued"} on a 429 quota_exceeded: what a client branches on, beside the code.
+     */
+    public ApiException withField(String name, String value) {
+        Map<String, String> more = new LinkedHashMap<>(fields);
+        more.put(name, value);
+        ApiException copy = new ApiException(error, getMessage(), details, more, retryAfter);
+        copy.initCause(getCause());
+        return copy;
+    }
+
+    /** This error telling the client when to come back ({@code Retry-After}, whole seconds, at least 1). */
+    public ApiException withRetryAfter(Duration value) {
+        ApiException copy = new ApiException(error, getMessage(), details, fields, value);
+        copy.initCause(getCause());
+        return copy;
+    }
+
     public ApiError error() {
         return error;
     }
 
     public List<FieldError> details() {
         return details;
+    }
+
+    /** Extra top-level fields of the body, in the order they were added. */
+    public Map<String, String> fields() {
+        return fields;
+    }
+
+    /** When to retry, if this error says; null for the error's default (5 s for a retryable one, none otherwise). */
+    public Duration retryAfter() {
+        return retryAfter;
     }
 }

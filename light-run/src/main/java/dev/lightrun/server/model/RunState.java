@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param id          time-ordered UUID
  * @param status      queued, running, succeeded, failed or cancelled
  * @param image       the image it runs
+ * @param owner       the name of the key that started it ("anonymous" on an open server; null for runs stored before keys)
  * @param detached    whether the client chose not to wait
  * @param queuedAt    when it was accepted
  * @param startedAt   when it got a slot and started (null while queued, and for a run cancelled in the queue)
@@ -31,8 +32,8 @@ import java.util.Objects;
  * @param callback    delivery state of the run's callback (null when it has none, or none is due yet)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
-public record RunState(String id, RunStatus status, String image, boolean detached, Instant queuedAt, Instant startedAt,
-                       Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut, boolean oomKilled,
+public record RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
+                       Instant startedAt, Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut, boolean oomKilled,
                        List<Artifact> artifacts, String error, RunErrorCode errorCode, Logs logs,
                        Map<String, Long> timings, Callback callback) {
     public RunState {
@@ -45,32 +46,32 @@ public record RunState(String id, RunStatus status, String image, boolean detach
     }
 
     /** Accepted and started at once. */
-    public static RunState running(String id, String image, boolean detached, Instant now) {
-        return new RunState(id, RunStatus.RUNNING, image, detached, now, now, null, null, null, false, false,
+    public static RunState running(String id, String image, String owner, boolean detached, Instant now) {
+        return new RunState(id, RunStatus.RUNNING, image, owner, detached, now, now, null, null, null, false, false,
                 List.of(), null, null, Logs.EMPTY, Map.of(), null);
     }
 
     /** Accepted, waiting for a slot. */
-    public static RunState queued(String id, String image, boolean detached, Instant now) {
-        return new RunState(id, RunStatus.QUEUED, image, detached, now, null, null, null, null, false, false,
+    public static RunState queued(String id, String image, String owner, boolean detached, Instant now) {
+        return new RunState(id, RunStatus.QUEUED, image, owner, detached, now, null, null, null, null, false, false,
                 List.of(), null, null, Logs.EMPTY, Map.of(), null);
     }
 
     /** This queued run, started now. */
     public RunState startedNow() {
-        return new RunState(id, RunStatus.RUNNING, image, detached, queuedAt, Instant.now(), null, null, null, false,
+        return new RunState(id, RunStatus.RUNNING, image, owner, detached, queuedAt, Instant.now(), null, null, null, false,
                 false, List.of(), null, null, Logs.EMPTY, Map.of(), null);
     }
 
     /** This run, ended before it had a container (cancelled in the queue, refused at start, lost). */
     public RunState endedWithoutContainer(RunStatus status, String error, RunErrorCode code) {
-        return new RunState(id, status, image, detached, queuedAt, startedAt, Instant.now(), null, 0L, false, false,
+        return new RunState(id, status, image, owner, detached, queuedAt, startedAt, Instant.now(), null, 0L, false, false,
                 List.of(), error, code, Logs.EMPTY, Map.of(), null);
     }
 
     /** This state with its callback's delivery state. */
     public RunState withCallback(Callback value) {
-        return new RunState(id, status, image, detached, queuedAt, startedAt, finishedAt, exitCode, durationMs, timedOut,
+        return new RunState(id, status, image, owner, detached, queuedAt, startedAt, finishedAt, exitCode, durationMs, timedOut,
                 oomKilled, artifacts, error, errorCode, logs, timings, value);
     }
 

@@ -16,6 +16,7 @@ import dev.lightrun.server.callbacks.CallbackOutbox;
 import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.model.ApiError;
 import dev.lightrun.server.model.ApiException;
+import dev.lightrun.server.model.Caller;
 import dev.lightrun.server.model.RunErrorCode;
 import dev.lightrun.server.model.RunIds;
 import dev.lightrun.server.model.RunPlan;
@@ -87,7 +88,7 @@ public final class RunService {
      * (nothing recorded, nothing started) when the request cannot become a valid run, {@link ApiException} IMAGE_NOT_ALLOWED or BUILD_NOT_ALLOWED
      * when policy refuses it, and TOO_MANY when the queue is full.
      */
-    public Submitted submit(RunRequest request) {
+    public Submitted submit(RunRequest request, Caller caller) {
         if (shuttingDown) {
             throw new ApiException(ApiError.UNAVAILABLE, "the server is shutting down; try again shortly");
         }
@@ -98,7 +99,7 @@ public final class RunService {
         Instant now = Instant.now();
         RunPlan plan = new RunPlan(request.extract(), spec.timeout(), request.callbackUrl(), request.callbackSecret());
         CompletableFuture<RunState> finished = new CompletableFuture<>();
-        RunState queued = RunState.queued(id, request.image(), request.isDetached(), now);
+        RunState queued = RunState.queued(id, request.image(), caller.name(), request.isDetached(), now);
         // The store write happens inside admit(), under the admission lock, so queue order and stored order agree.
         Admission.Decision decision = admission.admit(id, () -> {
             store.create(queued, plan, requestBytes(request));
@@ -113,7 +114,7 @@ public final class RunService {
                 return new Submitted(queued, finished);
             }
             default -> {
-                RunState running = RunState.running(id, request.image(), request.isDetached(), now);
+                RunState running = RunState.running(id, request.image(), caller.name(), request.isDetached(), now);
                 try {
                     store.create(running, plan, null);
                 } catch (RuntimeException e) {

@@ -26,7 +26,7 @@ final class RunStates {
         for (Map.Entry<String, Duration> phase : result.timings().entrySet()) {
             timings.put(phase.getKey(), phase.getValue().toMillis());
         }
-        return new RunState(accepted.id(), status, accepted.image(), accepted.detached(), accepted.queuedAt(),
+        return new RunState(accepted.id(), status, accepted.image(), accepted.owner(), accepted.detached(), accepted.queuedAt(),
                 accepted.startedAt(),
                 result.finishedAt(), result.exitCode(), result.duration().toMillis(), result.timedOut(),
                 result.oomKilled(),

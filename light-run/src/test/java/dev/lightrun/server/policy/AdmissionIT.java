@@ -38,7 +38,7 @@ class AdmissionIT {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(artifacts, c -> c.withPolicy(c.policy().withAdmission(2, 3)));
+        server = TestServer.start(artifacts, c -> c.policy(p -> p.maxConcurrent(2).maxQueue(3)));
     }
 
     @AfterAll
@@ -258,7 +258,7 @@ class AdmissionIT {
         String secondQueued;
         JsonNode firstBefore;
         JsonNode secondBefore;
-        try (TestServer before = TestServer.start(ownArtifacts, c -> c.withPolicy(c.policy().withAdmission(1, 5)))) {
+        try (TestServer before = TestServer.start(ownArtifacts, c -> c.policy(p -> p.maxConcurrent(1).maxQueue(5)))) {
             running = before.runDetached(busybox("echo started; sleep 3; echo kept-running"));
             // Closed once the running run's container is visibly running (it printed), so it is re-attached.
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
@@ -275,7 +275,7 @@ class AdmissionIT {
             assertQueued(before, secondQueued);
         }
 
-        try (TestServer after = TestServer.start(ownArtifacts, c -> c.withPolicy(c.policy().withAdmission(1, 5)))) {
+        try (TestServer after = TestServer.start(ownArtifacts, c -> c.policy(p -> p.maxConcurrent(1).maxQueue(5)))) {
             List<JsonNode> done = awaitAllFinished(after, List.of(running, firstQueued, secondQueued), 1);
 
             done.forEach(AdmissionIT::assertSucceeded);

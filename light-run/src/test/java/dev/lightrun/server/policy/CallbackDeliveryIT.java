@@ -41,8 +41,8 @@ class CallbackDeliveryIT {
     static void start() {
         // 5 attempts, 100 ms before the second (then 200, 400, 800, +-20%); an attempt may wait a minute for its
         // answer, so a hanging receiver really hangs.
-        server = TestServer.start(artifacts, c -> c.withCallbacks(c.callbacks()
-                .withRetries(MAX_ATTEMPTS, Duration.ofMillis(100)).withTimeout(Duration.ofSeconds(60))));
+        server = TestServer.start(artifacts, c -> c.callbacks(cb -> cb
+                .maxAttempts(MAX_ATTEMPTS).firstBackoff(Duration.ofMillis(100)).timeout(Duration.ofSeconds(60))));
     }
 
     @AfterAll
@@ -195,7 +195,7 @@ class CallbackDeliveryIT {
     void internalCallbackAddressesAreRefusedUnlessAllowed(@TempDir Path guardedArtifacts) {
         try (CallbackReceiver receiver = CallbackReceiver.answering();
              TestServer guarded = TestServer.start(guardedArtifacts,
-                     c -> c.withCallbacks(c.callbacks().withAllow(List.of())))) {
+                     c -> c.callbacks(cb -> cb.allow(List.of())))) {
             for (String url : List.of(receiver.url("/hook"), receiver.url("/hook").replace("127.0.0.1", "localhost"),
                     "http://[::1]:9/hook", "http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/hook",
                     "http://192.168.0.10/hook", "http://172.16.0.1/hook", "http://100.64.0.1/hook",

@@ -37,9 +37,9 @@ class ImagePolicyIT {
     static Path artifacts;
     static TestServer server;
 
-    static ServerConfig policy(ServerConfig c) {
-        return c.withPolicy(c.policy().withAllowedImages(List.of("light-run-test/*")).withAllowBuild(false)
-                .withMaxRunArtifactBytes(ARTIFACT_CAP));
+    static void policy(ServerConfig.Builder c) {
+        c.policy(p -> p.allowedImages(List.of("light-run-test/*")).allowBuild(false)
+                .maxRunArtifactBytes(ARTIFACT_CAP));
     }
 
     @BeforeAll

@@ -31,8 +31,8 @@ class ResourceLimitsIT {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(artifacts, c -> c.withPolicy(c.policy().withMaxima(128, 1.0, 200)
-                .withRuntimes(Set.of("runsc"), null)));
+        server = TestServer.start(artifacts, c -> c.policy(p -> p.maxMemoryMiB(128).maxCpus(1.0).maxPids(200)
+                .runtimes(Set.of("runsc"))));
     }
 
     @AfterAll
@@ -116,7 +116,7 @@ class ResourceLimitsIT {
         assertThat(refused(body.deepCopy(), "pids").get("pids")).contains("200");
 
         try (TestServer gvisor = TestServer.start(gvisorArtifacts,
-                c -> c.withPolicy(c.policy().withRuntimes(Set.of("runsc"), null)))) {
+                c -> c.policy(p -> p.runtimes(Set.of("runsc"))))) {
             JsonNode state = gvisor.runSync(body);
 
             assertThat(state.path("status").asText()).as("state %s", state).isEqualTo("succeeded");

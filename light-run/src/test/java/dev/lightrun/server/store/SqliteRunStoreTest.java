@@ -38,7 +38,7 @@ class SqliteRunStoreTest {
     }
 
     private static RunState finished(String id) {
-        return new RunState(id, RunStatus.FAILED, "img", true, Instant.parse("2026-12-01T10:00:00Z"),
+        return new RunState(id, RunStatus.FAILED, "img", "admin", true, Instant.parse("2026-12-01T10:00:00Z"),
                 Instant.parse("2026-12-01T10:00:01Z"), Instant.parse("2026-12-01T10:00:02Z"), 3, 1000L, false, false,
                 List.of(new RunState.Artifact("out/a.txt", 5, "file")), "container exited with code 3",
                 RunErrorCode.NONZERO_EXIT, new RunState.Logs("o", "e", false, true), Map.of("start", 150L), null);
@@ -46,7 +46,7 @@ class SqliteRunStoreTest {
 
     @Test
     void aFinishedRunReadsBackFieldForField() {
-        RunState running = RunState.running("00000000-0000-7000-8000-000000000001", "img", true, Instant.now());
+        RunState running = RunState.running("00000000-0000-7000-8000-000000000001", "img", "admin", true, Instant.now());
         store.create(running, new RunPlan(List.of("/app/out"), Duration.ofSeconds(30), null, null), null);
         RunState done = finished(running.id());
         store.finish(done, null);
@@ -59,7 +59,7 @@ class SqliteRunStoreTest {
     @Test
     void finishingWithACallbackBodyQueuesItInTheSameWrite() {
         String id = "00000000-0000-7000-8000-000000000002";
-        store.create(RunState.running(id, "img", true, Instant.now()),
+        store.create(RunState.running(id, "img", "admin", true, Instant.now()),
                 new RunPlan(List.of(), Duration.ofSeconds(30), "https://hooks.example/x", "a-secret-of-16-chars"), null);
         store.finish(finished(id), "{\"id\":1}".getBytes(StandardCharsets.UTF_8));
 
@@ -78,7 +78,7 @@ class SqliteRunStoreTest {
     void pagesRunNewestFirstWithACursor() {
         for (int i = 1; i <= 5; i++) {
             String id = "00000000-0000-7000-8000-00000000001" + i;
-            store.create(RunState.running(id, "img", false, Instant.now()),
+            store.create(RunState.running(id, "img", "admin", false, Instant.now()),
                     new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
         }
         RunStore.Page first = store.page(null, 2, null);
@@ -93,7 +93,7 @@ class SqliteRunStoreTest {
     @Test
     void aQueuedRunKeepsItsRequestUntilItStarts() {
         String id = "00000000-0000-7000-8000-000000000021";
-        RunState queued = RunState.queued(id, "img", false, Instant.now());
+        RunState queued = RunState.queued(id, "img", "admin", false, Instant.now());
         store.create(queued, new RunPlan(List.of(), Duration.ofSeconds(1), null, null), "{}".getBytes(StandardCharsets.UTF_8));
         assertThat(store.queued()).singleElement().satisfies(q -> assertThat(q.request()).asString().isEqualTo("{}"));
 
@@ -105,7 +105,7 @@ class SqliteRunStoreTest {
     @Test
     void aRowWrittenByAnotherVersionStillReadsBack() throws Exception {
         String id = "00000000-0000-7000-8000-000000000031";
-        store.create(RunState.running(id, "img", false, Instant.now()),
+        store.create(RunState.running(id, "img", "admin", false, Instant.now()),
                 new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
         // As an older version wrote it: no timings, no callback, no artifacts; plus a field a newer version added, and
         // an error code this version does not know.
@@ -138,7 +138,7 @@ class SqliteRunStoreTest {
     @Test
     void aRunSurvivesReopeningTheStore() {
         String id = "00000000-0000-7000-8000-000000000041";
-        store.create(RunState.running(id, "img", false, Instant.now()),
+        store.create(RunState.running(id, "img", "admin", false, Instant.now()),
                 new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
         store.finish(finished(id), null);
         store.close();

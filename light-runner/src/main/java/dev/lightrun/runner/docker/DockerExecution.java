@@ -1,81 +1,48 @@
 package dev.lightrun.runner.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.command.WaitContainerResultCallback;
-import com.github.dockerjava.api.exception.ConflictException;
-import com.github.dockerjava.api.exception.DockerException;
-import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.Frame;
-import com.github.dockerjava.api.model.StreamType;
 import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.Execution;
-import dev.lightrun.runner.ExtractPolicy;
-import dev.lightrun.runner.ExtractedEntry;
-import dev.lightrun.runner.Extraction;
-import dev.lightrun.runner.LogStream;
-import dev.lightrun.runner.NetworkChoice;
 import dev.lightrun.runner.RunError;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.RunSpec;
-import dev.lightrun.runner.RunStatus;
 import dev.lightrun.runner.RunnerException;
-import dev.lightrun.runner.SkippedEntry;
+import dev.lightrun.runner.docker.ContainerFilesExtractor.Extracted;
+import dev.lightrun.runner.docker.RunControl.Outcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
+import java.util.function.Supplier;
 
 /**
  * One run on Docker: create -> upload files -> start -> follow logs + wait -> extract -> remove, on its own virtual
- * thread, with the fewest Engine API calls. Control calls (cancel, stop, pause, resume) may come from any thread; the
- * first of exit, cancel, stop and timeout to claim {@link #outcome} decides the final status.
+ * thread, with the fewest Engine API calls. This class keeps the order of the steps and the run's state; their Engine
+ * calls are {@link ContainerLauncher}'s, {@link LogPump}'s, {@link RunningContainer}'s, {@link ContainerFilesExtractor}'s
+ * and {@link RunCleanup}'s, and {@link OutcomeClassifier} judges the end. Control calls (cancel, stop, pause, resume)
+ * may come from any thread and go to its {@link RunControl}, where the first of exit, cancel, stop and timeout to claim
+ * the run decides its status.
  */
 final class DockerExecution implements Execution {
     private static final Logger log = LoggerFactory.getLogger(DockerExecution.class);
-    private static final Duration LOG_DRAIN_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
-
-    /** Who ended the run. Claimed once, by compare-and-set from NONE. */
-    private enum Outcome { NONE, EXITED, CANCELLED, TIMED_OUT, STOPPED }
 
     private final DockerClient docker;
     private final RunSpec spec;
     private final DockerRunner.Context context;
-    private final AtomicReference<Outcome> outcome = new AtomicReference<>(Outcome.NONE);
+    private final RunControl control;
+    private final ContainerLauncher launcher;
+    private final LogPump logs;
+    private final ContainerFilesExtractor extractor;
+    private final RunCleanup cleanup;
     private final CompletableFuture<RunResult> result = new CompletableFuture<>();
-    private final ReentrantLock controlLock = new ReentrantLock();
-    private final TailBuffer stdout;
-    private final TailBuffer stderr;
     private final Map<String, Duration> timings = new LinkedHashMap<>();
     private volatile String containerId;
-    private volatile boolean started;
-    private volatile boolean paused;
-    private volatile String stopDescription;
-    private volatile String stopSignal;
-    private volatile boolean stopSignalSent;
-    private volatile boolean graceExpired;
-    /** Counted down once the start has settled (started, or the run ended before): pause waits for it. */
-    private final CountDownLatch startSettled = new CountDownLatch(1);
-    private volatile ScheduledFuture<?> timeoutTask;
     private volatile boolean abandoned;
     private volatile Runnable beforeResult = () -> { };
     /**
@@ -103,8 +70,11 @@ final class DockerExecution implements Execution {
         this.spec = spec;
         this.context = context;
         this.existing = existing;
-        this.stdout = new TailBuffer(spec.logCapBytes());
-        this.stderr = new TailBuffer(spec.logCapBytes());
+        this.control = new RunControl(spec.runId(), spec.timeout(), context.scheduler());
+        this.launcher = new ContainerLauncher(docker, spec, context);
+        this.logs = new LogPump(docker, spec.runId(), spec.logSink(), spec.logCapBytes());
+        this.extractor = new ContainerFilesExtractor(docker, spec);
+        this.cleanup = new RunCleanup(docker, context.bindFiles(), spec.runId());
     }
 
     /** Runs just before the result completes (the runner forgets the run there). */
@@ -132,10 +102,14 @@ final class DockerExecution implements Execution {
 
     @Override
     public boolean isPaused() {
-        return paused;
+        return control.isPaused();
     }
 
     // ---------------------------------------------------------------- lifecycle (the run's own thread)
+
+    /** A started container: since when, how long until its timeout, and its attached output (null: replay it). */
+    private record Launched(Instant startedAt, Duration timeLeft, LogPump.Follower attached) {
+    }
 
     void run() {
         Instant startedAt = null;
@@ -143,436 +117,139 @@ final class DockerExecution implements Execution {
         Integer exitCode = null;
         boolean oomKilled = false;
         RunError error = null;
-        ExtractOutcome extracted = ExtractOutcome.NOTHING;
+        Extracted extracted = Extracted.NOTHING;
         try {
-            LogFollower logs = null;
-            Duration timeout = spec.timeout();
-            if (existing == null) {
-                String image = timed("image", this::resolveImage);
-                if (!claimable()) {
-                    return;
-                }
-                FilesPlan files = timed("plan", () -> planFiles(image));
-                Path hostFiles = files.bind() ? timed("files", () -> context.bindFiles().prepare(spec)) : null;
-                ownsFilesFolder = hostFiles != null;
-                bindFolder = hostFiles;
-                containerId = timed("create", () -> create(image, hostFiles));
-                // Attach on its own connection while the files upload: its round trip overlaps the upload's.
-                LogFollower attaching = beginAttach();
-                if (files.learnFrom() != null) {
-                    context.workdirs().learn(containerId, files.learnFrom(), spec.workdir());
-                }
-                if (hostFiles == null && FilesTar.needed(spec)) {
-                    timed("upload", this::upload);
-                }
-                connectExtraNetworks();
-                if (!claimable()) {
-                    return;
-                }
-                timed("attach", () -> awaitAttached(attaching));
-                logs = attaching;
-                timed("start", this::startContainer);
-                startedAt = Instant.now();
-            } else {
-                containerId = existing.containerId();
-                ownsFilesFolder = true;
-                if (existing.startedAt() == null) {
-                    // The process that created it stopped before starting it (its files may be incomplete): waiting
-                    // on a never-started container answers exit code 0 at once, which would pass for a success.
-                    throw new RunnerException(ErrorCode.START_FAILED, "run " + runId() + " never started: the process"
-                            + " that was starting its container stopped first");
-                }
-                startedAt = existing.startedAt();
-                timeout = Duration.between(Instant.now(), existing.deadline());
+            Launched launched = existing == null ? launch() : pickUp();
+            if (launched == null) {
+                return;
             }
-            started = true;
-            startSettled.countDown();
-            Outcome early = outcome.get();
-            if (early == Outcome.STOPPED) {
-                // A stop arrived while we were starting (the workload may already be running and printing): its signal
-                // may have been skipped, so send it now, and the kill too if its grace has already run out.
-                sendStopSignal();
-                if (graceExpired) {
-                    kill("KILL");
-                }
-            } else if (early != Outcome.NONE) {
-                // A cancel or timeout arrived while we were starting; its kill may have missed a not-yet-running container.
-                kill("KILL");
-            }
-            timeoutTask = context.scheduler().schedule(
-                    () -> Thread.ofVirtual().name("timeout-" + runId()).start(this::onTimeout),
-                    Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
+            startedAt = launched.startedAt();
+            RunningContainer container = new RunningContainer(docker, runId(), containerId);
+            control.started(container, launched.timeLeft());
             long waitStarted = System.nanoTime();
-            exitCode = awaitExit();
+            exitCode = container.awaitExit();
             exitedAt = Instant.now();
-            paused = false; // an exited container is not paused, however it was ended (the daemon thaws what it kills)
             timings.put("run", Duration.ofNanos(System.nanoTime() - waitStarted));
-            timeoutTask.cancel(false);
-            outcome.compareAndSet(Outcome.NONE, Outcome.EXITED);
-            if (logs != null) {
-                logs.drain();
+            control.exited();
+            if (launched.attached() != null) {
+                launched.attached().drain();
             } else {
-                replayLogs();
+                logs.replay(containerId);
             }
+            boolean exitedByItself = control.outcome() == Outcome.EXITED;
             if (existing != null) {
                 // It may have exited long before we looked: the engine knows when, and whether memory killed it.
-                InspectContainerResponse.ContainerState state = inspectState();
+                InspectContainerResponse.ContainerState state = container.inspectState();
                 Instant finished = state == null ? null : DockerRunner.parseInstant(state.getFinishedAt());
                 if (finished != null) {
                     exitedAt = finished;
                 }
-                oomKilled = state != null && Boolean.TRUE.equals(state.getOOMKilled()) && outcome.get() == Outcome.EXITED;
+                oomKilled = state != null && Boolean.TRUE.equals(state.getOOMKilled()) && exitedByItself;
             } else {
                 // 137 is SIGKILL: only then can it have been the OOM killer, so only then pay for an inspect.
-                oomKilled = exitCode == 137 && outcome.get() == Outcome.EXITED && wasOomKilled();
+                oomKilled = exitCode == 137 && exitedByItself && container.wasOomKilled();
             }
-            if (shouldExtract(exitCode)) {
-                extracted = timed("extract", this::extract);
+            if (extractor.wanted(exitCode, exitedByItself)) {
+                extracted = timed("extract", () -> extractor.extract(containerId, bindFolder));
             }
         } catch (RunnerException e) {
             error = e.toRunError();
         } catch (RuntimeException e) {
             error = DockerErrors.translate(e, "running " + runId(), ErrorCode.DOCKER_ERROR).toRunError();
         } finally {
-            startSettled.countDown();
-            if (timeoutTask != null) {
-                timeoutTask.cancel(false);
-            }
+            control.finishing();
             if (abandoned) {
                 log.info("run {} - left running for the next process to pick up", runId());
             } else {
-                remove();
-                if (ownsFilesFolder) {
-                    context.bindFiles().delete(runId());
-                }
-                Instant finishedAt = exitedAt != null ? exitedAt : Instant.now();
-                if (error == null && extracted.error != null) {
-                    error = extracted.error;
-                }
-                // The log is complete before anyone learns the run has ended.
-                closeLogSink();
-                beforeResult.run();
-                result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, error, extracted));
+                complete(startedAt, exitedAt, exitCode, oomKilled, error, extracted);
             }
         }
     }
 
-    private void closeLogSink() {
-        try {
-            spec.logSink().close();
-        } catch (RuntimeException e) {
-            log.warn("run {} - closing the log sink failed: {}", runId(), e.toString());
-        }
-    }
-
-    private String resolveImage() {
-        if (spec.buildSteps().isEmpty()) {
-            return spec.image();
-        }
-        return context.images().imageWithSteps(spec.image(), spec.buildSteps(), spec.buildTimeout());
-    }
-
-    /** False (and the run ends without a container) when a cancel or stop came before start. */
-    private boolean claimable() {
-        return outcome.get() == Outcome.NONE;
-    }
-
-    /**
-     * How this run's files go in: bind-mounted when the runner may, the run suits it and its image is known to leave
-     * the workdir free; otherwise uploaded, and, when the image has not been looked at yet, looked at once (by image
-     * id) so that its next runs can be bind-mounted.
-     */
-    private FilesPlan planFiles(String image) {
-        if (!context.bindFiles().suits(spec)) {
-            return FilesPlan.UPLOAD;
-        }
-        String imageId = context.workdirs().imageId(image);
-        if (imageId == null) {
-            return FilesPlan.UPLOAD; // not pulled yet: its first run uploads
-        }
-        Boolean free = context.workdirs().isFree(imageId, spec.workdir());
-        if (free == null) {
-            return new FilesPlan(false, imageId);
-        }
-        return free ? FilesPlan.BIND : FilesPlan.UPLOAD;
-    }
-
-    /** {@code bind}: files by bind mount; {@code learnFrom}: the image id whose workdir to look at after create. */
-    private record FilesPlan(boolean bind, String learnFrom) {
-        static final FilesPlan UPLOAD = new FilesPlan(false, null);
-        static final FilesPlan BIND = new FilesPlan(true, null);
-    }
-
-    private String create(String image, Path hostFiles) {
-        String network = primaryNetwork();
-        try {
-            return ContainerSettings.createCommand(docker, spec, image, network, context.instance(), hostFiles).exec().getId();
-        } catch (NotFoundException e) {
-            String message = DockerErrors.daemonMessage(e);
-            if (message.contains("network")) {
-                if (spec.network() == NetworkChoice.isolated()) {
-                    // Our default network was removed behind our back: create it again, once.
-                    context.networks().defaultMissing();
-                    return ContainerSettings.createCommand(docker, spec, image, primaryNetwork(), context.instance(), hostFiles)
-                            .exec().getId();
-                }
-                throw new RunnerException(ErrorCode.START_FAILED, "network " + network + " does not exist; create it first", e);
-            }
-            context.images().pull(image);
-            return ContainerSettings.createCommand(docker, spec, image, network, context.instance(), hostFiles).exec().getId();
-        } catch (ConflictException e) {
-            throw new RunnerException(ErrorCode.START_FAILED, "a container for run " + runId() + " already exists", e);
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "creating the container of run " + runId(), ErrorCode.START_FAILED);
-        }
-    }
-
-    private String primaryNetwork() {
-        return switch (spec.network()) {
-            case NetworkChoice.None none -> "none";
-            case NetworkChoice.Isolated isolated -> context.networks().ensureDefault();
-            case NetworkChoice.Named named -> named.primary();
-        };
-    }
-
-    private Void upload() {
-        try (InputStream tar = FilesTar.open(spec)) {
-            docker.copyArchiveToContainerCmd(containerId).withRemotePath(FilesTar.uploadTarget(spec)).withTarInputStream(tar).exec();
-        } catch (IOException e) {
-            throw new RunnerException(ErrorCode.START_FAILED, "streaming the files of run " + runId() + " failed", e);
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "uploading the files of run " + runId(), ErrorCode.START_FAILED);
-        }
-        return null;
-    }
-
-    private Void startContainer() {
-        try {
-            docker.startContainerCmd(containerId).exec();
-        } catch (NotFoundException e) {
-            // The container was just created, so what is missing is something it needs, e.g. its network.
-            throw new RunnerException(ErrorCode.START_FAILED, "starting run " + runId() + " failed: "
-                    + DockerErrors.daemonMessage(e), e);
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "starting run " + runId(), ErrorCode.START_FAILED);
-        }
-        return null;
-    }
-
-    private void connectExtraNetworks() {
-        if (spec.network() instanceof NetworkChoice.Named named) {
-            for (String network : named.names().subList(1, named.names().size())) {
-                try {
-                    docker.connectToNetworkCmd().withContainerId(containerId).withNetworkId(network).exec();
-                } catch (NotFoundException e) {
-                    throw new RunnerException(ErrorCode.START_FAILED, "network " + network + " does not exist; create it first", e);
-                } catch (RuntimeException e) {
-                    throw DockerErrors.translate(e, "connecting run " + runId() + " to network " + network, ErrorCode.START_FAILED);
-                }
-            }
-        }
-    }
-
-    private int awaitExit() {
-        try {
-            return docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode();
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "waiting for run " + runId(), ErrorCode.DOCKER_ERROR);
-        }
-    }
-
-    private boolean wasOomKilled() {
-        InspectContainerResponse.ContainerState state = inspectState();
-        return state != null && Boolean.TRUE.equals(state.getOOMKilled());
-    }
-
-    private InspectContainerResponse.ContainerState inspectState() {
-        try {
-            return docker.inspectContainerCmd(containerId).exec().getState();
-        } catch (RuntimeException e) {
-            log.warn("run {} - could not inspect the exited container: {}", runId(), e.getMessage());
+    /** Creates, fills and starts a fresh container; null when a cancel or stop came first. */
+    private Launched launch() {
+        String image = timed("image", launcher::resolveImage);
+        if (!control.claimable()) {
             return null;
         }
-    }
-
-    private boolean shouldExtract(int exitCode) {
-        Extraction extraction = spec.extraction();
-        if (extraction == null || extraction.paths().isEmpty()) {
-            return false;
+        ContainerLauncher.FilesPlan files = timed("plan", () -> launcher.planFiles(image));
+        Path hostFiles = files.bind() ? timed("files", () -> context.bindFiles().prepare(spec)) : null;
+        ownsFilesFolder = hostFiles != null;
+        bindFolder = hostFiles;
+        containerId = timed("create", () -> launcher.create(image, hostFiles));
+        control.created();
+        // Attach on its own connection while the files upload: its round trip overlaps the upload's.
+        LogPump.Follower attaching = logs.beginAttach(containerId);
+        if (files.learnFrom() != null) {
+            context.workdirs().learn(containerId, files.learnFrom(), spec.workdir());
         }
-        return extraction.policy() == ExtractPolicy.ALWAYS || (exitCode == 0 && outcome.get() == Outcome.EXITED);
-    }
-
-    private ExtractOutcome extract() {
-        Extraction extraction = spec.extraction();
-        ArchiveExtractor extractor = new ArchiveExtractor(extraction.destination(), extraction.maxEntryBytes(),
-                extraction.maxTotalBytes());
-        List<String> missing = new ArrayList<>();
-        try {
-            for (String path : extraction.paths()) {
-                Local local = bindFolder == null ? Local.NOT_LOCAL : local(path);
-                if (local.missing()) {
-                    missing.add(path);
-                    continue;
-                }
-                if (local.source() != null) {
-                    extractor.copyTree(local.source(), lastName(path));
-                    continue;
-                }
-                try (InputStream tar = docker.copyArchiveFromContainerCmd(containerId, path).exec()) {
-                    extractor.extract(tar);
-                } catch (NotFoundException e) {
-                    missing.add(path);
-                }
-            }
-        } catch (RunnerException e) {
-            deleteExtracted(extraction);
-            return new ExtractOutcome(List.of(), missing, extractor.skipped(), e.toRunError());
-        } catch (IOException e) {
-            deleteExtracted(extraction);
-            return new ExtractOutcome(List.of(), missing, extractor.skipped(),
-                    new RunError(ErrorCode.EXTRACTION_REFUSED, "extracting the files of run " + runId() + " failed: " + e));
-        } catch (RuntimeException e) {
-            deleteExtracted(extraction);
-            throw DockerErrors.translate(e, "extracting the files of run " + runId(), ErrorCode.DOCKER_ERROR);
+        if (hostFiles == null && FilesTar.needed(spec)) {
+            timed("upload", () -> launcher.upload(containerId));
         }
-        return new ExtractOutcome(extractor.entries(), missing, extractor.skipped(), null);
-    }
-
-    /** Where a path to extract is on the host: {@code source} set, missing, or not known here (ask the Engine). */
-    private record Local(Path source, boolean missing) {
-        static final Local NOT_LOCAL = new Local(null, false);
-        static final Local MISSING = new Local(null, true);
-    }
-
-    /**
-     * A path at or under the workdir lies in the bind-mounted folder, which the container (exited: none of its
-     * processes is left) can no longer change, so it is read from the host, sparing the Engine's archive round trip.
-     * Every folder on the way must be a real folder, not a link: anything else is left to the Engine, whose
-     * answer is the reference.
-     */
-    private Local local(String path) {
-        String workdir = spec.workdir();
-        // A trailing slash asks for a folder: the Engine follows a link named so, hence the last name must then be a
-        // real folder too, like every one on the way.
-        boolean folderWanted = path.endsWith("/");
-        String trimmed = folderWanted ? path.substring(0, path.length() - 1) : path;
-        String relative;
-        if (trimmed.equals(workdir)) {
-            relative = "";
-        } else if (trimmed.startsWith(workdir + "/")) {
-            relative = trimmed.substring(workdir.length() + 1);
-        } else {
-            return Local.NOT_LOCAL;
+        launcher.connectExtraNetworks(containerId);
+        if (!control.claimable()) {
+            return null;
         }
-        Path current = bindFolder;
-        String[] segments = relative.isEmpty() ? new String[0] : relative.split("/");
-        for (int i = 0; i < segments.length; i++) {
-            current = current.resolve(segments[i]);
-            boolean last = i == segments.length - 1 && !folderWanted;
-            if (!Files.exists(current, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                return Files.isDirectory(current.getParent(), java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                        ? Local.MISSING : Local.NOT_LOCAL;
-            }
-            if (!last && !Files.isDirectory(current, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                return Local.NOT_LOCAL;
-            }
+        timed("attach", attaching::awaitAttached);
+        timed("start", () -> launcher.start(containerId));
+        return new Launched(Instant.now(), spec.timeout(), attaching);
+    }
+
+    /** Takes over the container an earlier process started, with what is left of its timeout. */
+    private Launched pickUp() {
+        containerId = existing.containerId();
+        control.created();
+        ownsFilesFolder = true;
+        if (existing.startedAt() == null) {
+            // The process that created it stopped before starting it (its files may be incomplete): waiting
+            // on a never-started container answers exit code 0 at once, which would pass for a success.
+            throw new RunnerException(ErrorCode.START_FAILED, "run " + runId() + " never started: the process"
+                    + " that was starting its container stopped first");
         }
-        return new Local(current, false);
+        return new Launched(existing.startedAt(), Duration.between(Instant.now(), existing.deadline()), null);
     }
 
-    /**
-     * The name a path is extracted under, as the Engine's archive names it: its last name, a trailing slash ignored
-     * ({@code /app/out/} is {@code out}, never the destination itself).
-     */
-    static String lastName(String path) {
-        String trimmed = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return trimmed.substring(trimmed.lastIndexOf('/') + 1);
-    }
-
-    /** A refused extraction leaves nothing half-written behind: every top-level name we write is ours to delete. */
-    private void deleteExtracted(Extraction extraction) {
-        for (String path : extraction.paths()) {
-            Path target = extraction.destination().resolve(lastName(path));
-            if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                continue;
-            }
-            try (Stream<Path> tree = Files.walk(target)) {
-                for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            } catch (IOException e) {
-                log.warn("run {} - could not delete partial extraction {}: {}", runId(), target, e.toString());
-            }
-        }
-    }
-
-    private void remove() {
+    /** Removes what the run leaves behind, then completes its result. */
+    private void complete(Instant startedAt, Instant exitedAt, Integer exitCode, boolean oomKilled, RunError error,
+                          Extracted extracted) {
         String id = containerId;
-        if (id == null) {
-            return;
+        if (id != null) {
+            timed("remove", () -> cleanup.removeContainer(id));
         }
-        long startedNanos = System.nanoTime();
-        try {
-            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-        } catch (NotFoundException alreadyGone) {
-            // Someone else removed it: the outcome is the same.
-        } catch (RuntimeException e) {
-            // Left for reapOrphans; the container carries our labels.
-            log.warn("run {} - could not remove container {}: {}", runId(), id, e.getMessage());
+        if (ownsFilesFolder) {
+            cleanup.deleteFilesFolder();
         }
-        timings.put("remove", Duration.ofNanos(System.nanoTime() - startedNanos));
+        Instant finishedAt = exitedAt != null ? exitedAt : Instant.now();
+        RunError failure = error == null ? extracted.error() : error;
+        // The log is complete before anyone learns the run has ended.
+        logs.closeSink();
+        beforeResult.run();
+        control.ended();
+        result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, failure, extracted));
     }
 
     private RunResult buildResult(Instant startedAt, Instant finishedAt, Integer exitCode, boolean oomKilled,
-                                  RunError failure, ExtractOutcome extracted) {
-        Outcome ended = outcome.get();
-        RunStatus status;
-        RunError error = failure;
-        switch (ended) {
-            case TIMED_OUT -> {
-                status = RunStatus.TIMED_OUT;
-                error = new RunError(ErrorCode.TIMED_OUT, "run exceeded its timeout of " + describe(spec.timeout())
-                        + " and was killed");
-            }
-            case CANCELLED -> {
-                status = RunStatus.CANCELLED;
-                error = new RunError(ErrorCode.CANCELLED, "run was cancelled by request");
-            }
-            case STOPPED -> {
-                status = RunStatus.CANCELLED;
-                error = new RunError(ErrorCode.STOPPED, "run was stopped by request (" + stopDescription + ")");
-            }
-            default -> {
-                if (failure != null) {
-                    status = RunStatus.FAILED;
-                } else if (oomKilled) {
-                    status = RunStatus.FAILED;
-                    error = new RunError(ErrorCode.OOM_KILLED, "container was killed for exceeding its memory limit of "
-                            + spec.limits().memoryBytes() / (1024 * 1024) + " MiB");
-                } else if (exitCode != null && exitCode != 0) {
-                    status = RunStatus.FAILED;
-                    error = new RunError(ErrorCode.NONZERO_EXIT, "container exited with code " + exitCode);
-                } else {
-                    status = RunStatus.SUCCEEDED;
-                }
-            }
-        }
+                                  RunError failure, Extracted extracted) {
+        OutcomeClassifier.Verdict verdict = OutcomeClassifier.classify(control.ending(), exitCode, oomKilled, failure, spec);
         Duration duration = startedAt == null ? Duration.ZERO : Duration.between(startedAt, finishedAt);
         if (duration.isNegative()) {
             // A re-attached short run: the engine may stamp its start a hair after its finish.
             duration = Duration.ZERO;
         }
-        return new RunResult(runId(), status, exitCode, ended == Outcome.TIMED_OUT, oomKilled, startedAt, finishedAt,
-                duration, stdout.text(), stderr.text(), stdout.truncated(), stderr.truncated(), extracted.entries,
-                extracted.missing, extracted.skipped, error, timings);
+        return new RunResult(runId(), verdict.status(), exitCode, control.outcome() == Outcome.TIMED_OUT, oomKilled,
+                startedAt, finishedAt, duration, logs.stdout().text(), logs.stderr().text(),
+                logs.stdout().truncated(), logs.stderr().truncated(), extracted.entries(), extracted.missing(),
+                extracted.skipped(), verdict.error(), timings);
     }
 
-    private static String describe(Duration duration) {
-        return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
+    private void timed(String phase, Runnable step) {
+        timed(phase, () -> {
+            step.run();
+            return null;
+        });
     }
 
-    private <T> T timed(String phase, java.util.function.Supplier<T> step) {
+    private <T> T timed(String phase, Supplier<T> step) {
         long startedNanos = System.nanoTime();
         try {
             return step.get();
@@ -581,256 +258,25 @@ final class DockerExecution implements Execution {
         }
     }
 
-    // ---------------------------------------------------------------- logs
-
-    /**
-     * Attaches to stdout/stderr before start, as {@code docker run} does: the stream carries every byte and ends only
-     * once the container's output is closed. (Following the logs endpoint instead races the end of the run on Engine
-     * 20.10 and can lose the last lines.) Only sends the request; {@link #awaitAttached} waits for it to be open.
-     */
-    private LogFollower beginAttach() {
-        LogFollower follower = new LogFollower();
-        try {
-            docker.attachContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(true)
-                    .exec(follower);
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "attaching to run " + runId(), ErrorCode.START_FAILED);
-        }
-        return follower;
-    }
-
-    /** Start must wait until the attach stream is open, or the first output could be lost. */
-    private Void awaitAttached(LogFollower follower) {
-        try {
-            if (!follower.awaitStarted(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new RunnerException(ErrorCode.START_FAILED, "attaching to run " + runId() + " took longer than "
-                        + ATTACH_TIMEOUT);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RunnerException(ErrorCode.START_FAILED, "interrupted while attaching to run " + runId(), e);
-        }
-        return null;
-    }
-
-    /**
-     * For a picked-up container: its whole output, read back from the engine's log copy once it has exited (complete
-     * then; following it live can lose the last lines on Engine 20.10).
-     */
-    private void replayLogs() {
-        LogFollower follower = new LogFollower();
-        try {
-            docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false).exec(follower);
-        } catch (RuntimeException e) {
-            log.warn("run {} - could not read back its logs: {}", runId(), e.toString());
-            return;
-        }
-        follower.drain();
-    }
-
-    /** Receives the multiplexed log stream and fans it out to the tail buffers and the caller's sink. */
-    private final class LogFollower extends ResultCallback.Adapter<Frame> {
-        private volatile boolean sinkFailed;
-
-        @Override
-        public void onNext(Frame frame) {
-            LogStream stream = frame.getStreamType() == StreamType.STDERR ? LogStream.STDERR : LogStream.STDOUT;
-            byte[] payload = frame.getPayload();
-            (stream == LogStream.STDERR ? stderr : stdout).append(payload);
-            if (!sinkFailed) {
-                try {
-                    spec.logSink().accept(stream, payload);
-                } catch (RuntimeException e) {
-                    sinkFailed = true;
-                    log.warn("run {} - log sink failed, no more output goes to it: {}", runId(), e.toString());
-                }
-            }
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            log.debug("run {} - log stream ended with {}", runId(), throwable.toString());
-            super.onError(throwable);
-        }
-
-        /** The stream ends on its own right after exit; bounded so a stuck stream cannot hold the result. */
-        void drain() {
-            try {
-                if (!awaitCompletion(LOG_DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    log.warn("run {} - log stream still open {} after exit; closing it", runId(), LOG_DRAIN_TIMEOUT);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                // A broken log stream costs us log lines, not the run's result.
-                log.debug("run {} - log stream failed: {}", runId(), e.toString());
-            } finally {
-                try {
-                    close();
-                } catch (IOException ignored) {
-                    // closing a finished stream
-                }
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- control (any thread)
+    // ---------------------------------------------------------------- control (any thread): see RunControl
 
     @Override
     public boolean cancel() {
-        if (!outcome.compareAndSet(Outcome.NONE, Outcome.CANCELLED)) {
-            return false;
-        }
-        log.info("run {} - cancel requested", runId());
-        kill("KILL");
-        return true;
+        return control.cancel();
     }
 
     @Override
     public boolean stop(String signal, Duration grace) {
-        String sig = signal == null || signal.isBlank() ? "SIGTERM" : signal.trim().toUpperCase();
-        if (!sig.matches("(SIG)?[A-Z0-9+-]+")) {
-            throw new RunnerException(ErrorCode.INVALID_REQUEST, "signal must be a signal name like SIGTERM, was " + signal);
-        }
-        if (grace == null || grace.isNegative()) {
-            throw new RunnerException(ErrorCode.INVALID_REQUEST, "grace must be zero or positive");
-        }
-        stopDescription = sig + ", grace " + describe(grace);
-        if (!outcome.compareAndSet(Outcome.NONE, Outcome.STOPPED)) {
-            return false;
-        }
-        log.info("run {} - stop requested ({})", runId(), stopDescription);
-        stopSignal = sig;
-        sendStopSignal();
-        context.scheduler().schedule(() -> Thread.ofVirtual().name("stop-kill-" + runId()).start(() -> {
-            if (!result.isDone()) {
-                graceExpired = true;
-                kill("KILL");
-            }
-        }), grace.toMillis(), TimeUnit.MILLISECONDS);
-        return true;
-    }
-
-    /**
-     * Sends the stop's signal once, as soon as both the stop and the start have happened, whichever came last: the
-     * lock orders this thread's call against the run thread's, so one of them sees both.
-     */
-    private void sendStopSignal() {
-        controlLock.lock();
-        try {
-            if (started && stopSignal != null && !stopSignalSent) {
-                stopSignalSent = true;
-                kill(stopSignal);
-            }
-        } finally {
-            controlLock.unlock();
-        }
-    }
-
-    private void onTimeout() {
-        if (outcome.compareAndSet(Outcome.NONE, Outcome.TIMED_OUT)) {
-            log.info("run {} - timed out after {}", runId(), describe(spec.timeout()));
-            kill("KILL");
-        }
-    }
-
-    /** Sends a signal if the container is running; a container that already exited or is gone is no error. */
-    private void kill(String signal) {
-        String id = containerId;
-        if (id == null || !started) {
-            return;
-        }
-        controlLock.lock();
-        try {
-            docker.killContainerCmd(id).withSignal(signal).exec();
-            if (paused && (signal.equals("KILL") || signal.equals("SIGKILL"))) {
-                // A frozen process cannot die until thawed. The daemon (moby killWithSignal) thaws a paused container
-                // it signals itself, so our unpause usually finds it thawed already: that is no failure.
-                paused = false;
-                try {
-                    docker.unpauseContainerCmd(id).exec();
-                } catch (RuntimeException alreadyThawed) {
-                    log.debug("run {} - unpause after kill: {}", runId(), alreadyThawed.getMessage());
-                }
-            }
-        } catch (NotFoundException | ConflictException notRunning) {
-            log.debug("run {} - kill {}: container not running", runId(), signal);
-        } catch (DockerException e) {
-            log.warn("run {} - kill {} failed: {}", runId(), signal, DockerErrors.daemonMessage(e));
-        } catch (RuntimeException e) {
-            log.warn("run {} - kill {} failed: {}", runId(), signal, e.toString());
-        } finally {
-            controlLock.unlock();
-        }
+        return control.stop(signal, grace);
     }
 
     @Override
     public void pause() {
-        awaitStartSettled();
-        controlLock.lock();
-        try {
-            requireRunning("pause");
-            if (paused) {
-                throw new RunnerException(ErrorCode.CONFLICT, "run " + runId() + " is already paused");
-            }
-            docker.pauseContainerCmd(containerId).exec();
-            paused = true;
-            log.info("run {} - paused", runId());
-        } catch (RunnerException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "pausing run " + runId(), ErrorCode.CONFLICT);
-        } finally {
-            controlLock.unlock();
-        }
+        control.pause();
     }
 
     @Override
     public void resume() {
-        controlLock.lock();
-        try {
-            requireRunning("resume");
-            if (!paused) {
-                throw new RunnerException(ErrorCode.CONFLICT, "run " + runId() + " is not paused");
-            }
-            docker.unpauseContainerCmd(containerId).exec();
-            paused = false;
-            log.info("run {} - resumed", runId());
-        } catch (RunnerException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "resuming run " + runId(), ErrorCode.CONFLICT);
-        } finally {
-            controlLock.unlock();
-        }
-    }
-
-    /**
-     * The workload can run, and print, while the start call has not returned yet; a pause asked for on seeing its
-     * output must not be refused as "not started". So once the container exists, wait for its start to settle.
-     */
-    private void awaitStartSettled() {
-        if (!started && containerId != null && !result.isDone()) {
-            try {
-                startSettled.await(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private void requireRunning(String action) {
-        if (result.isDone() || outcome.get() != Outcome.NONE) {
-            throw new RunnerException(ErrorCode.CONFLICT, "cannot " + action + " run " + runId() + ": it has ended");
-        }
-        if (!started) {
-            throw new RunnerException(ErrorCode.CONFLICT, "cannot " + action + " run " + runId() + ": it has not started yet");
-        }
-    }
-
-    /** What extraction produced; {@code error} set when it was refused. */
-    private record ExtractOutcome(List<ExtractedEntry> entries, List<String> missing, List<SkippedEntry> skipped,
-                                  RunError error) {
-        static final ExtractOutcome NOTHING = new ExtractOutcome(List.of(), List.of(), List.of(), null);
+        control.resume();
     }
 }
