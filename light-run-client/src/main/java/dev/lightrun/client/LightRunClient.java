@@ -22,6 +22,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -131,42 +133,79 @@ public final class LightRunClient implements AutoCloseable {
      * @throws LightRunException {@code timeout} when it has not ended within {@code max}; {@code not_found}; ...
      */
     public RunState await(String id, Duration max) {
+        return waitFor(id, max, null);
+    }
+
+    /**
+     * Like {@link #await}, passing each line the run writes to {@code sink} as it arrives: in order, each line once
+     * (a follow that has to reconnect, e.g. after the run waited in the queue, skips what was passed already), on a
+     * thread of the client's, never two calls at once. An exception thrown by {@code sink} ends the follow and is
+     * thrown here.
+     *
+     * @param max how long to wait at most
+     * @throws LightRunException {@code timeout} when it has not ended within {@code max}; {@code not_found}; ...
+     */
+    public RunState follow(String id, Duration max, Consumer<LogLine> sink) {
+        return waitFor(id, max, Objects.requireNonNull(sink, "sink was not specified"));
+    }
+
+    private RunState waitFor(String id, Duration max, Consumer<LogLine> sink) {
         long deadline = System.nanoTime() + max.toNanos();
+        AtomicLong delivered = new AtomicLong();
         Duration pause = FIRST_POLL;
         while (true) {
             RunState state = get(id);
             if (state.isFinished()) {
+                if (sink != null) {
+                    // It ended while nobody followed: its log is complete, and one follow (which ends at once)
+                    // passes on what the sink has not had yet.
+                    followToEnd(id, remaining(deadline), sink, delivered);
+                }
                 return state;
             }
-            Duration left = Duration.ofNanos(deadline - System.nanoTime());
-            if (left.isNegative() || left.isZero()) {
+            Duration left = remaining(deadline);
+            if (left.isZero()) {
                 throw new LightRunException(LightRunException.TIMEOUT, "run " + id + " has not ended within "
                         + Transport.human(max) + " (it is " + state.status().json() + ")", null);
             }
-            if (state.status() == RunStatus.RUNNING && followToEnd(id, left)) {
+            if (state.status() == RunStatus.RUNNING && followToEnd(id, left, sink, delivered)) {
                 // The follow ends once the final state is stored: usually this read finds it ended.
                 state = get(id);
                 if (state.isFinished()) {
                     return state;
                 }
             }
-            sleep(min(pause, left), id);
+            sleep(min(pause, remaining(deadline)), id);
             pause = min(pause.multipliedBy(2), MAX_POLL);
         }
     }
 
-    /** Follows the run's log until it ends or {@code left} passes; whether it ended by itself. */
-    private boolean followToEnd(String id, Duration left) {
+    /**
+     * Follows the run's log until it ends or {@code left} passes, passing lines past the first {@code delivered} ones
+     * to {@code sink} (null: only waits); whether it ended by itself.
+     */
+    private boolean followToEnd(String id, Duration left, Consumer<LogLine> sink, AtomicLong delivered) {
+        if (left.isZero()) {
+            return false;
+        }
         HttpRequest request = transport.request(logsPath(id, true), left).GET().build();
-        CompletableFuture<HttpResponse<Void>> follow = transport.http()
-                .sendAsync(request, HttpResponse.BodyHandlers.discarding());
+        LineSink lines = sink == null ? null : new LineSink(sink, delivered);
+        CompletableFuture<HttpResponse<Void>> follow = transport.http().sendAsync(request, info ->
+                info.statusCode() == 200 && lines != null ? HttpResponse.BodySubscribers.fromLineSubscriber(lines)
+                        : HttpResponse.BodySubscribers.discarding());
         try {
             HttpResponse<Void> response = follow.get(left.toNanos(), TimeUnit.NANOSECONDS);
+            if (lines != null) {
+                lines.rethrow();
+            }
             // A fast end (e.g. no log yet) says nothing: the caller reads the run again, then pauses.
             return response.statusCode() == 200;
         } catch (TimeoutException e) {
             return false;
         } catch (ExecutionException e) {
+            if (lines != null) {
+                lines.rethrow();
+            }
             if (e.getCause() instanceof HttpTimeoutException) {
                 return false;
             }
@@ -182,6 +221,11 @@ public final class LightRunClient implements AutoCloseable {
             // Since JDK 16 cancelling the future aborts the exchange: no follow stays open behind us.
             follow.cancel(true);
         }
+    }
+
+    private static Duration remaining(long deadline) {
+        long left = deadline - System.nanoTime();
+        return left <= 0 ? Duration.ZERO : Duration.ofNanos(left);
     }
 
     /** {@code GET /runs/{id}}: the run's current state. */

@@ -18,8 +18,8 @@ import java.util.Objects;
  * @param id         time-ordered UUID
  * @param status     its status; {@link #isFinished()} is the test to use
  * @param image      the image it runs
+ * @param owner      who submitted it: an API key's name, {@code admin}, {@code anonymous} (null on older servers)
  * @param detached   whether it was submitted detached
- * @param owner      who submitted it (null on servers without owners)
  * @param queuedAt   when it was accepted
  * @param startedAt  when it got a slot (null while queued)
  * @param finishedAt when it ended (null until then)
@@ -36,7 +36,7 @@ import java.util.Objects;
  * @param callback   delivery state of a detached run's callback (null when it has none)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record RunState(String id, RunStatus status, String image, boolean detached, String owner, Instant queuedAt,
+public record RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
                        Instant startedAt, Instant finishedAt, Integer exitCode,
                        @JsonProperty("durationMs") Duration duration, boolean timedOut, boolean oomKilled,
                        List<Artifact> artifacts, String error, String errorCode, Logs logs,

@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -470,6 +471,41 @@ class LightRunClientTest {
 
         assertThat(e.code()).isEqualTo(LightRunException.TIMEOUT);
         assertThat(e.getMessage()).isEqualTo("run " + ID + " has not ended within 500 ms (it is queued)");
+    }
+
+    @Test
+    void followPassesEachLineOnceAcrossReconnects() {
+        AtomicInteger follows = new AtomicInteger();
+        String running = FINAL_STATE.replace("\"succeeded\"", "\"running\"")
+                .replace("\"finishedAt\":\"2026-11-27T07:12:31.247Z\"", "\"finishedAt\":null");
+        server.on("GET /runs/" + ID, exchange -> FakeServer.json(exchange, 200,
+                follows.get() >= 2 ? FINAL_STATE : running));
+        server.on("GET /runs/" + ID + "/logs", exchange -> {
+            // The first follow ends early (as at the server's follow limit); the second replays from the start.
+            List<String> lines = follows.incrementAndGet() == 1 ? List.of("a", "b") : List.of("a", "b", "c");
+            StringBuilder body = new StringBuilder();
+            lines.forEach(l -> body.append("{\"t\":\"2026-11-27T07:12:31Z\",\"stream\":\"stdout\",\"line\":\"")
+                    .append(l).append("\"}\n"));
+            FakeServer.json(exchange, 200, body.toString());
+        });
+        List<String> seen = new CopyOnWriteArrayList<>();
+
+        RunState state = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> client.follow(ID, Duration.ofSeconds(5), line -> seen.add(line.line())));
+
+        assertThat(state.status()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(seen).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void aFailingSinkEndsTheFollow() {
+        server.onJson("GET /runs/" + ID, 200, FINAL_STATE.replace("\"succeeded\"", "\"running\""));
+        server.onJson("GET /runs/" + ID + "/logs", 200,
+                "{\"t\":\"2026-11-27T07:12:31Z\",\"stream\":\"stdout\",\"line\":\"x\"}\n");
+
+        assertThatThrownBy(() -> client.follow(ID, Duration.ofSeconds(5), line -> {
+            throw new IllegalStateException("sink is full");
+        })).isInstanceOf(IllegalStateException.class).hasMessage("sink is full");
     }
 
     @Test
