@@ -44,7 +44,8 @@ import java.util.stream.Stream;
  */
 public final class LightRunClient implements AutoCloseable {
     /** Where {@code bin/light-run serve} listens by default. */
-    public static final URI DEFAULT_URL = URI.create("http://127.0.0.1:3000");
+    public static final String DEFAULT_URL_TEXT = "http://127.0.0.1:3000";
+    public static final URI DEFAULT_URL = URI.create(DEFAULT_URL_TEXT);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
     /** The server's run timeout when a request sets none (its {@code LIGHT_RUN_DEFAULT_TIMEOUT_MS} default). */
