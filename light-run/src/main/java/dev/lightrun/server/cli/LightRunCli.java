@@ -36,6 +36,8 @@ public final class LightRunCli implements Runnable {
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new LightRunCli());
+        // "run --input @file.json" reads the file itself; picocli's @-files would split its JSON into arguments.
+        cli.setExpandAtFiles(false);
         // One line, no stack trace, for bad flags and values.
         cli.setParameterExceptionHandler((e, arguments) -> {
             cli.getErr().println("light-run: " + oneLine(e));
