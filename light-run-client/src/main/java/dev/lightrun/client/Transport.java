@@ -17,7 +17,6 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -155,8 +154,7 @@ final class Transport {
                     detail.path("message").asText("")));
         }
         Map<String, Object> extra = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> fields = tree.fields(); fields.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : tree.properties()) {
             if (!KNOWN_ERROR_FIELDS.contains(field.getKey()) && !field.getValue().isNull()) {
                 extra.put(field.getKey(), Json.MAPPER.convertValue(field.getValue(), Object.class));
             }
