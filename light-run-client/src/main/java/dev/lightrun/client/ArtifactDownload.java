@@ -12,7 +12,9 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Streams a run's artifact to disk: a file in 64 KiB chunks (never whole in memory) into a temporary file beside the
@@ -79,9 +81,12 @@ final class ArtifactDownload {
         Path partial = null;
         try (InputStream body = response.body()) {
             Files.createDirectories(target.getParent());
-            partial = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
+            // Not Files.createTempFile: its owner-only permissions would stay on the file; this one gets the umask's.
+            partial = target.resolveSibling("." + target.getFileName() + "."
+                    + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".part");
             long written;
-            try (OutputStream out = Files.newOutputStream(partial)) {
+            try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)) {
                 written = copy(request, body, out, path, total);
             }
             if (total >= 0 && written != total) {

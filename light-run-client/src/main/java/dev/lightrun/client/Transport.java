@@ -113,7 +113,9 @@ final class Transport {
     LightRunException unreachable(HttpRequest request, IOException e) {
         String why = e instanceof ConnectException ? "cannot connect to " + base
                 : "connection to " + base + " failed during " + request.method() + " " + request.uri().getPath();
-        String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // The JDK's ConnectException for a refused connection has no message.
+        String detail = e.getMessage() != null ? e.getMessage()
+                : e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
         return new LightRunException(LightRunException.UNREACHABLE, why + ": " + detail, e);
     }
 

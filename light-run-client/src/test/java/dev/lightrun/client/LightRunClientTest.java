@@ -379,6 +379,11 @@ class LightRunClientTest {
         try (Stream<Path> files = Files.list(written.getParent())) {
             assertThat(files).as("no temporary file left").containsExactly(written);
         }
+        if (written.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Path plain = Files.createFile(target.resolve("plain"));
+            assertThat(Files.getPosixFilePermissions(written)).as("the umask's permissions, not owner-only")
+                    .isEqualTo(Files.getPosixFilePermissions(plain));
+        }
     }
 
     @Test

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code light-run cancel ID}: the run ends {@code cancelled}; prints its id, as {@code docker stop} does. */
-@Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a queued or running run.")
+@Command(name = "cancel", description = "Cancel a queued or running run.")
 public final class CancelCommand extends ClientCommand {
     @Parameters(paramLabel = "ID", description = "The run id.")
     String id;

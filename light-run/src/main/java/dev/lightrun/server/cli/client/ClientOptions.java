@@ -6,7 +6,10 @@ import picocli.CommandLine.Option;
 
 import java.net.URI;
 
-/** Where the server is: {@code --url}/{@code --token}, else {@code LIGHT_RUN_URL}/{@code LIGHT_RUN_TOKEN}. */
+/**
+ * Where the server is: {@code --url}/{@code --token}, else {@code LIGHT_RUN_URL}/{@code LIGHT_RUN_TOKEN}; and
+ * {@code --help}.
+ */
 final class ClientOptions {
     static final String URL_VARIABLE = "LIGHT_RUN_URL";
     static final String TOKEN_VARIABLE = "LIGHT_RUN_TOKEN";
@@ -21,6 +24,10 @@ final class ClientOptions {
             showDefaultValue = Visibility.NEVER,
             description = "The server's bearer token (env " + TOKEN_VARIABLE + "; default none).")
     String token;
+
+    // Not picocli's standard help mixin: its --version needs the server's version provider, which is no client's.
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     LightRunClient client() {
         return LightRunClient.builder().url(url).token(token).build();

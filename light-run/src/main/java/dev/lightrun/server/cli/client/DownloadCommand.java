@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 
 /** {@code light-run download ID PATH [-o DIR]}: an artifact (file or folder) to {@code DIR/PATH}; prints where. */
-@Command(name = "download", mixinStandardHelpOptions = true, description = "Download a run's extracted file or folder.")
+@Command(name = "download", description = "Download a run's extracted file or folder.")
 public final class DownloadCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The run id.")
     String id;

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code light-run get ID}: one run's state. */
-@Command(name = "get", mixinStandardHelpOptions = true, description = "Show one run.")
+@Command(name = "get", description = "Show one run.")
 public final class GetCommand extends ClientCommand {
     @Parameters(paramLabel = "ID", description = "The run id.")
     String id;

@@ -10,7 +10,7 @@ import java.io.PrintWriter;
 import java.util.stream.Stream;
 
 /** {@code light-run logs ID [-f]}: the run's output, its stdout to stdout and its stderr to stderr. */
-@Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a run's output.")
+@Command(name = "logs", description = "Print a run's output.")
 public final class LogsCommand extends ClientCommand {
     @Parameters(paramLabel = "ID", description = "The run id.")
     String id;

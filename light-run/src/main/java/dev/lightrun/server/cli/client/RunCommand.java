@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * to stderr), downloads what it extracted, and exits like {@code docker run} ({@link RunExitCode}). Ctrl-C cancels
  * the run on the server before the command exits with 130.
  */
-@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "run", sortOptions = false,
         description = {"Run a container on the server, print its output as it comes, download its extracted files.",
                 "Exit code: the workload's own; 124 timed out; 125 light-run could not run it; 130 cancelled."})
 public final class RunCommand extends ClientCommand {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code light-run runs}: one page of runs, newest first; the next page's cursor on stderr. */
-@Command(name = "runs", mixinStandardHelpOptions = true, description = "List runs, newest first.")
+@Command(name = "runs", description = "List runs, newest first.")
 public final class RunsCommand extends ClientCommand {
     @Option(names = "--status", paramLabel = "STATUS",
             description = "Only runs with this status: queued, running, succeeded, failed, cancelled.")
