@@ -11,18 +11,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -52,8 +46,6 @@ public final class LightRunClient implements AutoCloseable {
     static final Duration SERVER_DEFAULT_RUN_TIMEOUT = Duration.ofSeconds(60);
     /** The server ends any follow after 70 minutes (a run lasts at most an hour): a follow's deadline. */
     static final Duration FOLLOW_TIMEOUT = Duration.ofMinutes(75);
-    private static final Duration FIRST_POLL = Duration.ofMillis(100);
-    private static final Duration MAX_POLL = Duration.ofSeconds(2);
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
 
     private static final JavaType RUN_LIST = Json.MAPPER.getTypeFactory()
@@ -134,7 +126,7 @@ public final class LightRunClient implements AutoCloseable {
      * @throws LightRunException {@code timeout} when it has not ended within {@code max}; {@code not_found}; ...
      */
     public RunState await(String id, Duration max) {
-        return waitFor(id, max, null);
+        return new RunWaiter(transport, this::get).waitFor(id, max, null);
     }
 
     /**
@@ -147,86 +139,8 @@ public final class LightRunClient implements AutoCloseable {
      * @throws LightRunException {@code timeout} when it has not ended within {@code max}; {@code not_found}; ...
      */
     public RunState follow(String id, Duration max, Consumer<LogLine> sink) {
-        return waitFor(id, max, Objects.requireNonNull(sink, "sink was not specified"));
-    }
-
-    private RunState waitFor(String id, Duration max, Consumer<LogLine> sink) {
-        long deadline = System.nanoTime() + max.toNanos();
-        AtomicLong delivered = new AtomicLong();
-        Duration pause = FIRST_POLL;
-        while (true) {
-            RunState state = get(id);
-            if (state.isFinished()) {
-                if (sink != null) {
-                    // It ended while nobody followed: its log is complete, and one follow (which ends at once)
-                    // passes on what the sink has not had yet.
-                    followToEnd(id, remaining(deadline), sink, delivered);
-                }
-                return state;
-            }
-            Duration left = remaining(deadline);
-            if (left.isZero()) {
-                throw new LightRunException(LightRunException.TIMEOUT, "run " + id + " has not ended within "
-                        + Transport.human(max) + " (it is " + state.status().json() + ")", null);
-            }
-            if (state.status() == RunStatus.RUNNING && followToEnd(id, left, sink, delivered)) {
-                // The follow ends once the final state is stored: usually this read finds it ended.
-                state = get(id);
-                if (state.isFinished()) {
-                    return state;
-                }
-            }
-            sleep(min(pause, remaining(deadline)), id);
-            pause = min(pause.multipliedBy(2), MAX_POLL);
-        }
-    }
-
-    /**
-     * Follows the run's log until it ends or {@code left} passes, passing lines past the first {@code delivered} ones
-     * to {@code sink} (null: only waits); whether it ended by itself.
-     */
-    private boolean followToEnd(String id, Duration left, Consumer<LogLine> sink, AtomicLong delivered) {
-        if (left.isZero()) {
-            return false;
-        }
-        HttpRequest request = transport.request(logsPath(id, true), left).GET().build();
-        LineSink lines = sink == null ? null : new LineSink(sink, delivered);
-        CompletableFuture<HttpResponse<Void>> follow = transport.http().sendAsync(request, info ->
-                info.statusCode() == 200 && lines != null ? HttpResponse.BodySubscribers.fromLineSubscriber(lines)
-                        : HttpResponse.BodySubscribers.discarding());
-        try {
-            HttpResponse<Void> response = follow.get(left.toNanos(), TimeUnit.NANOSECONDS);
-            if (lines != null) {
-                lines.rethrow();
-            }
-            // A fast end (e.g. no log yet) says nothing: the caller reads the run again, then pauses.
-            return response.statusCode() == 200;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            if (lines != null) {
-                lines.rethrow();
-            }
-            if (e.getCause() instanceof HttpTimeoutException) {
-                return false;
-            }
-            if (e.getCause() instanceof IOException io) {
-                throw transport.unreachable(request, io);
-            }
-            throw new LightRunException(LightRunException.UNREACHABLE, "following the log of run " + id
-                    + " failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Transport.interrupted(request, e);
-        } finally {
-            // Since JDK 16 cancelling the future aborts the exchange: no follow stays open behind us.
-            follow.cancel(true);
-        }
-    }
-
-    private static Duration remaining(long deadline) {
-        long left = deadline - System.nanoTime();
-        return left <= 0 ? Duration.ZERO : Duration.ofNanos(left);
+        return new RunWaiter(transport, this::get).waitFor(id, max,
+                Objects.requireNonNull(sink, "sink was not specified"));
     }
 
     /** {@code GET /runs/{id}}: the run's current state. */
@@ -395,21 +309,8 @@ public final class LightRunClient implements AutoCloseable {
         return "/runs/" + Transport.segment(Objects.requireNonNull(id, "id was not specified"));
     }
 
-    private static String logsPath(String id, boolean follow) {
+    static String logsPath(String id, boolean follow) {
         return runPath(id) + "/logs?format=jsonl" + (follow ? "&follow=true" : "");
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    private static void sleep(Duration pause, String id) {
-        try {
-            Thread.sleep(pause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LightRunException(LightRunException.INTERRUPTED, "interrupted while waiting for run " + id, e);
-        }
     }
 
     /**
