@@ -169,6 +169,17 @@ class ClientCliIT {
     }
 
     @Test
+    void anImageThatIsNotThereIsOneLineAndExit125() {
+        Outcome outcome = cli("run", "--image", "light-run-test/not-built-anywhere", "--file", marker().toString(),
+                "--entrypoint", "true");
+
+        assertThat(outcome.exitCode()).isEqualTo(125);
+        assertThat(outcome.errLines()).singleElement().asString()
+                .startsWith("light-run: IMAGE_NOT_FOUND: image light-run-test/not-built-anywhere ");
+        assertNoContainersLeftFor(newestRunId());
+    }
+
+    @Test
     void noServerIsOneLineAndExit125() throws IOException {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
