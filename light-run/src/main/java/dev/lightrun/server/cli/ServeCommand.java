@@ -42,6 +42,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Bearer token required on every route but /health (env LIGHT_RUN_TOKEN; default none: the API is open).")
     String token;
 
+    @Option(names = "--keys-file",
+            description = "API keys (names, token digests, scopes, quotas; see `light-run keys`), reloaded on SIGHUP and"
+                    + " when the file changes (env LIGHT_RUN_KEYS_FILE; default none).")
+    Path keysFile;
+
     @Option(names = "--body-limit",
             description = "Largest request body in bytes (env LIGHT_RUN_BODY_LIMIT, default ${DEFAULT-VALUE}).")
     long bodyLimit;
@@ -177,6 +182,8 @@ final class ServeCommand implements Callable<Integer> {
         LightRunServer server;
         try {
             server = LightRunServer.startWhenDockerAnswers(config);
+        } catch (ConfigException e) {
+            return invalid(e);
         } catch (UncheckedIOException e) {
             return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
         } catch (RunnerException e) {
@@ -191,6 +198,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             return fail("could not start: " + e.getMessage());
         }
+        reloadKeysOnHangup(server);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -207,7 +215,7 @@ final class ServeCommand implements Callable<Integer> {
     /** The config of the parsed options; a bad value is a {@link ConfigException} naming its flag and variable. */
     ServerConfig config() {
         return ServerConfig.builder()
-                .host(host).port(port).token(token).bodyLimitBytes(bodyLimit)
+                .host(host).port(port).token(token).keysFile(keysFile).bodyLimitBytes(bodyLimit)
                 .dataDir(dataDir).artifactsDir(artifactsDir).maxArtifactsBytes(maxArtifactsBytes)
                 .defaultTimeout(Duration.ofMillis(defaultTimeoutMs)).allowHostNetworks(allowHostNetwork)
                 .shutdownGrace(Duration.ofMillis(shutdownGraceMs)).maxLogBytes(maxLogBytes)
@@ -220,6 +228,18 @@ final class ServeCommand implements Callable<Integer> {
                 .callbacks(c -> c.allow(callbackAllow).maxAttempts(callbackMaxAttempts)
                         .firstBackoff(Duration.ofMillis(callbackBackoffMs)))
                 .build();
+    }
+
+    /** {@code kill -HUP <pid>} reloads the keys file (the usual signal for "read your configuration again"). */
+    private static void reloadKeysOnHangup(LightRunServer server) {
+        if (server.config().keysFile() == null) {
+            return;
+        }
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> server.reloadKeys());
+        } catch (IllegalArgumentException e) {
+            // No SIGHUP on this platform (Windows): the file is still watched for changes.
+        }
     }
 
     private static String portInUse(ServerConfig config) {

@@ -31,12 +31,14 @@ import java.util.function.Consumer;
  * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
  * @param policy             what runs may ask for: resources, runtimes, images, builds, artifact sizes
  * @param filesMode          how runs get their files (default {@link FilesMode#AUTO}: a bind mount where safe)
+ * @param keysFile           the API keys file (names, token digests, scopes, quotas), reloaded when it changes; null
+ *                           for none (then only {@code token}, if set, is a key)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
-                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode) {
+                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode, Path keysFile) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -90,6 +92,15 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         }
         Objects.requireNonNull(policy, "policy was not specified");
         Objects.requireNonNull(filesMode, "filesMode was not specified");
+        if (keysFile != null && !java.nio.file.Files.isRegularFile(keysFile)) {
+            throw new ConfigException(Setting.KEYS_FILE, "no such file: " + keysFile
+                    + " (create one with `light-run keys add NAME --scopes run,read --file " + keysFile + "`)");
+        }
+    }
+
+    /** Whether requests need a key: a token or a keys file is set. */
+    public boolean authEnabled() {
+        return token != null || keysFile != null;
     }
 
     /** Everything at its default: what {@code light-run serve} uses with no flags and no environment. */
@@ -134,6 +145,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private Duration sweepInterval = Defaults.SWEEP_INTERVAL;
         private Duration buildCacheMaxAge = Defaults.BUILD_CACHE_MAX_AGE;
         private FilesMode filesMode = Defaults.FILES_MODE;
+        private Path keysFile;
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
 
@@ -158,6 +170,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             sweepInterval = config.sweepInterval;
             buildCacheMaxAge = config.buildCacheMaxAge;
             filesMode = config.filesMode;
+            keysFile = config.keysFile;
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
         }
@@ -239,6 +252,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Null: no keys file. */
+        public Builder keysFile(Path value) {
+            this.keysFile = value;
+            return this;
+        }
+
         /** Changes the run policy, e.g. {@code policy(p -> p.maxConcurrent(2).maxQueue(3))}. */
         public Builder policy(Consumer<RunPolicy.Builder> change) {
             change.accept(policy);
@@ -257,7 +276,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return new ServerConfig(host, port, token, bodyLimitBytes,
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, shutdownGrace,
-                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode);
+                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode, keysFile);
         }
     }
 
@@ -268,6 +287,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + ", keysFile=" + keysFile + "]";
     }
 }

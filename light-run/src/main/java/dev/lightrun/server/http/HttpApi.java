@@ -3,6 +3,10 @@ package dev.lightrun.server.http;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
+import dev.lightrun.server.auth.AuditLog;
+import dev.lightrun.server.auth.FailedAuthLimiter;
+import dev.lightrun.server.auth.KeyRegistry;
+import dev.lightrun.server.auth.RouteScopes;
 import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.logs.RunLogs;
@@ -27,13 +31,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The HTTP API on Javalin (Jetty 12, virtual threads): routes, bearer auth, one JSON error shape for every failure,
- * one log line per request (method, path, status, time, run id; never a body).
+ * The HTTP API on Javalin (Jetty 12, virtual threads): routes, bearer auth against the keys and a scope per route, one
+ * JSON error shape for every failure, one log line per request (method, path, status, time, run id; never a body) and
+ * one audit line per mutating request.
  */
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -49,22 +55,27 @@ public final class HttpApi {
 
     /** Builds the app (not started). */
     public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
-                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version) {
+                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version,
+                                 KeyRegistry keys, AuditLog audit) {
         RunRoutes runRoutes = new RunRoutes(runs,
                 new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy(), callbackGuard)),
                 config.bodyLimitBytes());
         ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);
         LogRoutes logRoutes = new LogRoutes(runs, logs);
-        BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
+        BearerAuth auth = keys.enabled() ? new BearerAuth(keys, new FailedAuthLimiter(Clock.systemUTC())) : null;
+        AuditRoutes auditRoutes = new AuditRoutes(audit, keys);
         byte[] openApi = loadOpenApi(version);
         return Javalin.create(app -> {
-            configure(app, config);
+            configure(app, config, auditRoutes);
             app.routes.before(ctx -> {
-                if (auth != null && !ctx.path().equals("/health")) {
+                if (auth != null && !RouteScopes.isPublic(ctx.method().name(), ctx.path())) {
                     auth.check(ctx);
                 }
             });
+            // Who may call which route: one table (RouteScopes), checked once the route is known.
+            app.routes.beforeMatched(ctx -> RouteScopes.check(Callers.of(ctx), ctx.method().name(),
+                    ctx.endpoints().matchedHttpEndpoint().path));
             app.routes.get("/health", ctx -> health(ctx, runs, version));
             app.routes.post("/run", runRoutes::submit);
             app.routes.get("/runs", runRoutes::list);
@@ -83,11 +94,12 @@ public final class HttpApi {
             app.routes.get("/runs/{id}/artifacts", artifactRoutes::list);
             app.routes.get("/runs/{id}/artifacts/<path>", artifactRoutes::download);
             app.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+            app.routes.get("/audit", auditRoutes::list);
             registerErrors(app);
         });
     }
 
-    private static void configure(JavalinConfig app, ServerConfig config) {
+    private static void configure(JavalinConfig app, ServerConfig config, AuditRoutes audit) {
         app.concurrency.useVirtualThreads = true;
         app.jsonMapper(new JavalinJackson(Json.MAPPER, true));
         app.http.maxRequestSize = config.bodyLimitBytes();
@@ -119,6 +131,7 @@ public final class HttpApi {
             Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
             requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
                     runId == null ? "" : " run=" + runId);
+            audit.record(ctx);
         });
     }
 
