@@ -70,7 +70,10 @@ public final class KeysFile {
         try {
             root = MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new KeysFileException(source + ": not valid JSON: " + e.getOriginalMessage());
+            String problem = e.getOriginalMessage().replaceAll("\\s*\\(start marker at .*", "").replaceAll("\\s+", " ");
+            throw new KeysFileException(source + ": not valid JSON"
+                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr()) + ": " + problem);
         } catch (IOException e) {
             throw new KeysFileException(source + ": cannot be read: " + e.getMessage(), e);
         }
