@@ -47,8 +47,7 @@ public final class KeyRegistry implements AutoCloseable {
      * @throws KeysFileException when the file cannot be used
      */
     public KeyRegistry(String token, Path file) {
-        this.tokenKey = token == null ? null
-                : new ApiKey(TOKEN_KEY_NAME, Tokens.sha256(token), java.util.Set.of(Scope.ADMIN), Quota.UNLIMITED);
+        this.tokenKey = tokenKeyOf(token);
         this.file = file;
         this.seen = stamp();
         this.ring = load();
@@ -120,6 +119,27 @@ public final class KeyRegistry implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * Checks a token and keys file as the constructor would read them, without keeping or logging anything: what
+     * {@code serve} does before it starts anything else.
+     *
+     * @throws KeysFileException when the file cannot be used
+     */
+    public static void validate(String token, Path file) {
+        new KeyRegistry(tokenKeyOf(token), file, false);
+    }
+
+    private KeyRegistry(ApiKey tokenKey, Path file, boolean unused) {
+        this.tokenKey = tokenKey;
+        this.file = file;
+        this.ring = load();
+    }
+
+    private static ApiKey tokenKeyOf(String token) {
+        return token == null ? null
+                : new ApiKey(TOKEN_KEY_NAME, Tokens.sha256(token), java.util.Set.of(Scope.ADMIN), Quota.UNLIMITED);
     }
 
     private KeyRing load() {

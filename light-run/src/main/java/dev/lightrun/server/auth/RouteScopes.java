@@ -56,6 +56,38 @@ public final class RouteScopes {
         return Optional.of(TABLE.getOrDefault(route, Scope.ADMIN));
     }
 
+    /**
+     * The template of the table's route that {@code path} would reach, or null: for a request refused before Javalin
+     * matched it (authentication runs first), so its audit line still names the route and not the raw path.
+     */
+    public static String templateOf(String method, String path) {
+        String[] segments = path.split("/", -1);
+        for (String route : TABLE.keySet()) {
+            int space = route.indexOf(' ');
+            if (route.substring(0, space).equals(method) && matches(route.substring(space + 1).split("/", -1), segments)) {
+                return route.substring(space + 1);
+            }
+        }
+        return null;
+    }
+
+    /** Segments after the leading slash: a {@code {param}} takes one non-empty segment, {@code <param>} the rest. */
+    private static boolean matches(String[] template, String[] path) {
+        if (path.length < 2 || !path[0].isEmpty()) {
+            return false;
+        }
+        for (int i = 1; i < template.length; i++) {
+            if (template[i].startsWith("<")) {
+                return path.length > i && !path[i].isEmpty();
+            }
+            if (i >= path.length || path[i].isEmpty()
+                    || !(template[i].startsWith("{") || template[i].equals(path[i]))) {
+                return false;
+            }
+        }
+        return template.length == path.length;
+    }
+
     /** Whether the table names the route (public or with a scope). */
     public static boolean knows(String method, String template) {
         String route = method + " " + template;

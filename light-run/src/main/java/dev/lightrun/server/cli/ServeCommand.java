@@ -4,7 +4,10 @@ import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.FilesMode;
 import dev.lightrun.server.LightRunServer;
+import dev.lightrun.server.auth.KeyRegistry;
+import dev.lightrun.server.auth.KeysFileException;
 import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.Setting;
 import dev.lightrun.server.config.ServerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -172,6 +175,9 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig config;
         try {
             config = config();
+            KeyRegistry.validate(config.token(), config.keysFile());
+        } catch (KeysFileException e) {
+            return invalid(new ConfigException(Setting.KEYS_FILE, e.getMessage()));
         } catch (ConfigException e) {
             return invalid(e);
         }

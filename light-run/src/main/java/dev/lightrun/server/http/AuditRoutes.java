@@ -3,6 +3,7 @@ package dev.lightrun.server.http;
 import dev.lightrun.server.auth.AuditEntry;
 import dev.lightrun.server.auth.AuditLog;
 import dev.lightrun.server.auth.KeyRegistry;
+import dev.lightrun.server.auth.RouteScopes;
 import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.model.Caller;
 import dev.lightrun.server.model.RunIds;
@@ -36,8 +37,12 @@ final class AuditRoutes {
         Caller caller = Callers.authenticated(ctx);
         String key = caller != null ? caller.name() : keys.enabled() ? null : Caller.OPEN.name();
         var endpoint = ctx.endpoints().matchedHttpEndpoint();
-        String route = endpoint == null ? null : endpoint.path;
+        // A request refused before it was matched (401, 429) has no endpoint yet: the table's template of its path.
+        String route = endpoint != null ? endpoint.path : RouteScopes.templateOf(method, ctx.path());
         Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
+        if (runId == null && route != null && route.startsWith("/runs/{id}")) {
+            runId = ctx.path().split("/")[2];
+        }
         audit.append(new AuditEntry(Instant.now(), key, ctx.req().getRemoteAddr(), method, route,
                 runId instanceof String id && RunIds.looksValid(id) ? id : null, ctx.statusCode()));
     }

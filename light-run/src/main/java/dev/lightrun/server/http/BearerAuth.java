@@ -32,14 +32,13 @@ final class BearerAuth {
                     "too many failed authentications from this address; retry later").withRetryAfter(wait);
         });
         String header = ctx.header("Authorization");
-        Optional<Caller> caller = Optional.empty();
-        if (header != null && header.regionMatches(true, 0, PREFIX, 0, PREFIX.length())
-                && !header.substring(PREFIX.length()).isBlank()) {
-            caller = keys.ring().find(header.substring(PREFIX.length()).trim());
-        }
+        boolean presented = header != null && header.regionMatches(true, 0, PREFIX, 0, PREFIX.length())
+                && !header.substring(PREFIX.length()).isBlank();
+        Optional<Caller> caller = presented ? keys.ring().find(header.substring(PREFIX.length()).trim())
+                : Optional.empty();
         if (caller.isEmpty()) {
-            // A request without the header guesses nothing; one with a wrong token counts.
-            if (header != null) {
+            // Only a bearer token that matched no key is a guess; no header or another scheme guesses nothing.
+            if (presented) {
                 limiter.failed(address);
             }
             ctx.header("WWW-Authenticate", "Bearer");

@@ -66,4 +66,18 @@ class RouteScopesTest {
         RouteScopes.check(admin, "GET", "/audit");
         RouteScopes.check(admin, "POST", "/networks");
     }
+
+    @Test
+    void thePathOfARequestNotYetMatchedMapsToItsTemplate() {
+        assertThat(RouteScopes.templateOf("POST", "/runs/abc/cancel")).isEqualTo("/runs/{id}/cancel");
+        assertThat(RouteScopes.templateOf("DELETE", "/runs/abc")).isEqualTo("/runs/{id}");
+        assertThat(RouteScopes.templateOf("GET", "/runs/abc/artifacts/out/x.txt"))
+                .isEqualTo("/runs/{id}/artifacts/<path>");
+        assertThat(RouteScopes.templateOf("POST", "/run")).isEqualTo("/run");
+        assertThat(RouteScopes.templateOf("POST", "/networks/cleanup")).isEqualTo("/networks/cleanup");
+        assertThat(RouteScopes.templateOf("POST", "/runs/abc/explode")).isNull();
+        assertThat(RouteScopes.templateOf("POST", "/runs//cancel")).isNull();
+        assertThat(RouteScopes.templateOf("GET", "/runs/abc/artifacts/")).isNull();
+        assertThat(RouteScopes.templateOf("PUT", "/run")).isNull();
+    }
 }
