@@ -4,6 +4,11 @@ import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
+import dev.lightrun.server.auth.AuditLog;
+import dev.lightrun.server.auth.KeyRegistry;
+import dev.lightrun.server.auth.KeysFileException;
+import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.Setting;
 import dev.lightrun.server.callbacks.CallbackSender;
 import dev.lightrun.server.auth.OpenAccessCheck;
 import dev.lightrun.server.config.ServerConfig;
@@ -33,6 +38,8 @@ import java.util.concurrent.Future;
 /** Wires the server together (runner, stores, service, HTTP) and owns its lifecycle. */
 public final class LightRunServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LightRunServer.class);
+    /** How often the keys file is checked for changes (size, modification time, inode). */
+    private static final java.time.Duration KEYS_POLL_INTERVAL = java.time.Duration.ofSeconds(1);
 
     private final ServerConfig config;
     private final Runner runner;
@@ -42,12 +49,16 @@ public final class LightRunServer implements AutoCloseable {
     private final RunService runs;
     private final Maintenance maintenance;
     private final Javalin app;
+    private final KeyRegistry keys;
+    private final AuditLog audit;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private LightRunServer(ServerConfig config, Runner runner, RunStore store) {
         this.config = config;
         this.runner = runner;
         this.store = store;
+        // First, so a bad keys file fails before anything else is started.
+        this.keys = keysOf(config);
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
         this.callbacks = new CallbackSender(config.callbacks().timeout());
         CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
@@ -57,9 +68,21 @@ public final class LightRunServer implements AutoCloseable {
                 config.allowHostNetworks(), config.policy());
         RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
         this.runs = new RunService(runner, store, artifacts, outbox, specs, logs,
-                Json.MAPPER, config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue());
+                Json.MAPPER, config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue(),
+                keys::quotaOf);
         this.maintenance = new Maintenance(runner, runs, config.buildCacheMaxAge());
-        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, guard, version());
+        this.audit = new AuditLog(config.dataDir());
+        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, guard, version(), keys,
+                audit);
+    }
+
+    /** The keys in force at start: a keys file that cannot be used is a bad setting (exit 2 from the CLI). */
+    private static KeyRegistry keysOf(ServerConfig config) {
+        try {
+            return new KeyRegistry(config.token(), config.keysFile());
+        } catch (KeysFileException e) {
+            throw new ConfigException(Setting.KEYS_FILE, e.getMessage());
+        }
     }
 
     /** Starts serving on the configured host and port with a Docker runner from the environment. */
@@ -161,11 +184,19 @@ public final class LightRunServer implements AutoCloseable {
 
     private static LightRunServer start(ServerConfig config, Runner runner, SqliteRunStore store) {
         store.logOpened();
-        LightRunServer server = new LightRunServer(config, runner, store);
+        LightRunServer server;
+        try {
+            server = new LightRunServer(config, runner, store);
+        } catch (RuntimeException e) {
+            store.close();
+            runner.close();
+            throw e;
+        }
         try {
             server.runs.recover();
             server.maintenance.sweep(java.time.Duration.ZERO);
             server.maintenance.schedule(config.sweepInterval());
+            server.keys.watch(KEYS_POLL_INTERVAL);
             server.app.start();
         } catch (RuntimeException e) {
             server.close();
@@ -174,8 +205,13 @@ public final class LightRunServer implements AutoCloseable {
         log.info("light-run {} - listening on http://{}:{} (artifacts in {}; run files {})", version(), config.host(),
                 server.port(), config.artifactsDir(),
                 runner instanceof DockerRunner docker ? docker.filesDelivery() : "as the runner delivers them");
-        OpenAccessCheck.warning(config.host(), server.port(), config.token() != null).ifPresent(log::warn);
+        OpenAccessCheck.warning(config.host(), server.port(), config.authEnabled()).ifPresent(log::warn);
         return server;
+    }
+
+    /** Reads the keys file again (SIGHUP); a file that cannot be used is logged and the previous keys stay. */
+    public boolean reloadKeys() {
+        return keys.reload();
     }
 
     public int port() {
@@ -204,8 +240,10 @@ public final class LightRunServer implements AutoCloseable {
             return;
         }
         maintenance.close();
+        keys.close();
         runs.shutdown(config.shutdownGrace());
         app.stop();
+        audit.close();
         runner.close();
         outbox.close();
         callbacks.close();

@@ -16,6 +16,8 @@ public enum Setting {
     HOST("host", Defaults.HOST),
     PORT("port", Defaults.PORT),
     TOKEN("token", null),
+    /** None: only the token's key (or an open server). */
+    KEYS_FILE("keys-file", null),
     BODY_LIMIT("body-limit", Defaults.BODY_LIMIT_BYTES),
     DATA_DIR("data-dir", Defaults.dataDir()),
     /** No default of its own: {@code <data dir>/artifacts}. */

@@ -19,4 +19,9 @@ final class Callers {
         Caller caller = ctx.attribute(ATTRIBUTE);
         return caller == null ? Caller.OPEN : caller;
     }
+
+    /** The caller authentication set, or null when it did not (failed, or not needed). */
+    static Caller authenticated(Context ctx) {
+        return ctx.attribute(ATTRIBUTE);
+    }
 }

@@ -3,10 +3,14 @@ package dev.lightrun.server.http;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
+import dev.lightrun.server.auth.AuditLog;
 import dev.lightrun.server.auth.BrowserRequest;
 import dev.lightrun.server.auth.BrowserRules;
 import dev.lightrun.server.auth.CorsHeaders;
+import dev.lightrun.server.auth.FailedAuthLimiter;
+import dev.lightrun.server.auth.KeyRegistry;
 import dev.lightrun.server.auth.Loopback;
+import dev.lightrun.server.auth.RouteScopes;
 import dev.lightrun.server.auth.Verdict;
 import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.ServerConfig;
@@ -32,13 +36,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The HTTP API on Javalin (Jetty 12, virtual threads): routes, browser rules then bearer auth, one JSON error shape
- * for every failure, one log line per request (method, path, status, time, run id; never a body).
+ * The HTTP API on Javalin (Jetty 12, virtual threads): routes, the browser rules, then bearer auth against the keys and
+ * a scope per route, one JSON error shape for every failure, one log line per request (method, path, status, time,
+ * run id; never a body) and one audit line per mutating request.
  */
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -54,28 +60,33 @@ public final class HttpApi {
 
     /** Builds the app (not started). */
     public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
-                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version) {
+                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version,
+                                 KeyRegistry keys, AuditLog audit) {
         RunRoutes runRoutes = new RunRoutes(runs,
                 new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy(), callbackGuard)),
                 config.bodyLimitBytes());
         ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);
         LogRoutes logRoutes = new LogRoutes(runs, logs);
-        BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
+        BearerAuth auth = keys.enabled() ? new BearerAuth(keys, new FailedAuthLimiter(Clock.systemUTC())) : null;
+        AuditRoutes auditRoutes = new AuditRoutes(audit, keys);
         BrowserRules browser = new BrowserRules(config.allowedOrigins(), config.allowedHosts(),
                 Loopback.isLoopback(config.host()));
         byte[] openApi = loadOpenApi(version);
         return Javalin.create(app -> {
-            configure(app, config);
+            configure(app, config, auditRoutes);
             app.routes.before(ctx -> {
                 // The browser rules first: an evil page is refused even when its request carries a valid token.
                 if (!applyBrowserRules(ctx, browser)) {
                     return;
                 }
-                if (auth != null && !ctx.path().equals("/health")) {
+                if (auth != null && !RouteScopes.isPublic(ctx.method().name(), ctx.path())) {
                     auth.check(ctx);
                 }
             });
+            // Who may call which route: one table (RouteScopes), checked once the route is known.
+            app.routes.beforeMatched(ctx -> RouteScopes.check(Callers.of(ctx), ctx.method().name(),
+                    ctx.endpoints().matchedHttpEndpoint().path));
             app.routes.get("/health", ctx -> health(ctx, runs, version));
             app.routes.post("/run", runRoutes::submit);
             app.routes.get("/runs", runRoutes::list);
@@ -94,6 +105,7 @@ public final class HttpApi {
             app.routes.get("/runs/{id}/artifacts", artifactRoutes::list);
             app.routes.get("/runs/{id}/artifacts/<path>", artifactRoutes::download);
             app.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+            app.routes.get("/audit", auditRoutes::list);
             registerErrors(app);
         });
     }
@@ -126,7 +138,7 @@ public final class HttpApi {
         return true;
     }
 
-    private static void configure(JavalinConfig app, ServerConfig config) {
+    private static void configure(JavalinConfig app, ServerConfig config, AuditRoutes audit) {
         app.concurrency.useVirtualThreads = true;
         app.jsonMapper(new JavalinJackson(Json.MAPPER, true));
         app.http.maxRequestSize = config.bodyLimitBytes();
@@ -158,6 +170,7 @@ public final class HttpApi {
             Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
             requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
                     runId == null ? "" : " run=" + runId);
+            audit.record(ctx);
         });
     }
 

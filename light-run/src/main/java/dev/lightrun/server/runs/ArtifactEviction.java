@@ -44,7 +44,7 @@ final class ArtifactEviction {
         Set<String> onDisk = new HashSet<>(artifacts.runsOnDisk());
         String cursor = null;
         do {
-            RunStore.Page page = store.page(null, 1000, cursor);
+            RunStore.Page page = store.page(null, null, 1000, cursor);
             for (RunState state : page.runs()) {
                 if (onDisk.remove(state.id()) && state.status().isTerminal() && !state.artifacts().isEmpty()) {
                     artifacts.recordFinished(state.id(), state.artifactBytes());

@@ -392,9 +392,9 @@ public final class RunService {
         return store.find(id).orElseThrow(() -> ApiException.runNotFound(id));
     }
 
-    /** One page of runs, newest first. */
-    public RunStore.Page page(RunStatus status, int limit, String cursor) {
-        return store.page(status, limit, cursor);
+    /** One page of runs, newest first; {@code owner} null for every owner's. */
+    public RunStore.Page page(RunStatus status, String owner, int limit, String cursor) {
+        return store.page(status, owner, limit, cursor);
     }
 
     /** Kills a running run, or takes a queued one out of line; it ends {@code cancelled}. 404 when unknown or finished. */

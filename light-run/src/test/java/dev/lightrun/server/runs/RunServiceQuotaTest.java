@@ -109,11 +109,11 @@ class RunServiceQuotaTest {
 
     /** The refusal of {@code call}: its error, and that nothing was recorded nor started for it. */
     private ApiException refusal(ThrowingCallable call) {
-        int recorded = service.page(null, 100, null).runs().size();
+        int recorded = service.page(null, null, 100, null).runs().size();
         int started = runner.started().size();
         List<ApiException> thrown = new ArrayList<>();
         assertThatThrownBy(call).isInstanceOfSatisfying(ApiException.class, thrown::add);
-        assertThat(service.page(null, 100, null).runs()).as("runs recorded").hasSize(recorded);
+        assertThat(service.page(null, null, 100, null).runs()).as("runs recorded").hasSize(recorded);
         assertThat(runner.started()).as("runs started").hasSize(started);
         return thrown.getFirst();
     }
