@@ -59,6 +59,7 @@ public final class RunService {
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<RunState>> finishing = new ConcurrentHashMap<>();
     private final Admission admission;
+    private final RunEvents events;
     private volatile boolean shuttingDown;
 
     /** A run this process is executing, and whether a client is waiting for it. */
@@ -68,6 +69,15 @@ public final class RunService {
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
                       int maxConcurrent, int maxQueue) {
+        this(runner, store, artifacts, callbacks, specs, logs, json, maxArtifactsBytes, maxConcurrent, maxQueue,
+                RunEvents.NONE);
+    }
+
+    /** With a listener told of every run's lifecycle ({@link RunEvents}: metrics, traces). */
+    public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
+                      RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
+                      int maxConcurrent, int maxQueue, RunEvents events) {
+        this.events = events;
         this.admission = new Admission(maxConcurrent, maxQueue);
         this.runner = runner;
         this.store = store;
@@ -76,7 +86,8 @@ public final class RunService {
         this.specs = specs;
         this.logs = logs;
         this.json = json;
-        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey);
+        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey,
+                events::evicted);
     }
 
     /** A run that was accepted: its first state, and its final state once it ends. */
@@ -89,6 +100,15 @@ public final class RunService {
      * when policy refuses it, and TOO_MANY when the queue is full.
      */
     public Submitted submit(RunRequest request, Caller caller) {
+        try {
+            return admit(request, caller);
+        } catch (ApiException refusal) {
+            events.rejected(caller, refusal);
+            throw refusal;
+        }
+    }
+
+    private Submitted admit(RunRequest request, Caller caller) {
         if (shuttingDown) {
             throw new ApiException(ApiError.UNAVAILABLE, "the server is shutting down; try again shortly");
         }
@@ -110,6 +130,8 @@ public final class RunService {
             case REFUSE -> throw new ApiException(ApiError.QUEUE_FULL,
                     "every slot is busy and the queue is full (" + admission.queueLength() + " waiting); retry later");
             case QUEUE -> {
+                events.accepted(queued);
+                events.queued(queued);
                 log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 return new Submitted(queued, finished);
             }
@@ -123,6 +145,8 @@ public final class RunService {
                     throw e;
                 }
                 finishing.put(id, finished);
+                events.accepted(running);
+                events.started(running, Duration.ZERO);
                 log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 launch(running, request);
                 return new Submitted(running, finished);
@@ -170,6 +194,7 @@ public final class RunService {
         for (Admission.Waiting waiting : next) {
             RunState running = waiting.state().startedNow();
             store.started(running);
+            events.started(running, Duration.between(running.queuedAt(), running.startedAt()));
             log.info("run {} - started after {} ms in the queue", running.id(),
                     Duration.between(running.queuedAt(), running.startedAt()).toMillis());
             launch(running, waiting.request());
@@ -205,6 +230,7 @@ public final class RunService {
         }
         log.info("run {} - {} (exit {}, {} ms{})", id, done.status().json(), done.exitCode(), done.durationMs(),
                 done.errorCode() == null ? "" : ", " + done.errorCode());
+        events.finished(done);
         if (callbackBody != null) {
             callbacks.send(new RunStore.PendingCallback(id, plan.get().callbackUrl(), plan.get().callbackSecret(),
                     callbackBody, 0));
@@ -249,6 +275,7 @@ public final class RunService {
             }
             if (execution.isPresent()) {
                 admission.occupy(state.id());
+                events.reattached(state);
                 track(state, execution.get(), state.detached());
                 reattached++;
             } else {
@@ -263,6 +290,7 @@ public final class RunService {
             try {
                 RunRequest request = json.readValue(queued.request(), RunRequest.class);
                 admission.requeue(new Admission.Waiting(queued.state(), request));
+                events.queued(queued.state());
                 requeued++;
             } catch (IOException | RuntimeException e) {
                 complete(queued.state().endedWithoutContainer(RunStatus.FAILED,
