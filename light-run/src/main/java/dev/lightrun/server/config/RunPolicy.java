@@ -3,6 +3,7 @@ package dev.lightrun.server.config;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -92,12 +93,16 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
 
     /** Whether {@code image} matches the allow-list (always, when the list is empty). */
     public boolean imageAllowed(String image) {
-        if (allowedImages.isEmpty()) {
-            return true;
-        }
+        return allowedImages.isEmpty() || matchingImageGlob(image).isPresent();
+    }
+
+    /** The first allow-list glob {@code image} matches; empty when none does (or the list is empty). */
+    public Optional<String> matchingImageGlob(String image) {
         String tagged = hasTag(image) ? image : image + ":latest";
-        return allowedImages.stream().map(RunPolicy::globPattern)
-                .anyMatch(glob -> glob.matcher(image).matches() || glob.matcher(tagged).matches());
+        return allowedImages.stream().filter(glob -> {
+            Pattern pattern = globPattern(glob);
+            return pattern.matcher(image).matches() || pattern.matcher(tagged).matches();
+        }).findFirst();
     }
 
     /** Whether a request may name {@code runtime}. */
