@@ -8,6 +8,7 @@ import dev.lightrun.server.callbacks.CallbackSender;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
+import dev.lightrun.server.metrics.Telemetry;
 import dev.lightrun.server.runs.Maintenance;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
@@ -41,24 +42,30 @@ public final class LightRunServer implements AutoCloseable {
     private final RunService runs;
     private final Maintenance maintenance;
     private final Javalin app;
+    private final Telemetry telemetry;
+    private volatile int metricsPort = -1;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private LightRunServer(ServerConfig config, Runner runner, RunStore store) {
         this.config = config;
-        this.runner = runner;
         this.store = store;
+        this.telemetry = Telemetry.fromEnvironment(config.policy());
+        this.runner = telemetry.instrument(runner);
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
-        this.callbacks = new CallbackSender(config.callbacks().timeout());
+        this.callbacks = new CallbackSender(config.callbacks().timeout(), telemetry.traceparents());
         CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
         this.outbox = new CallbackOutbox(store, callbacks, guard, config.callbacks().maxAttempts(),
-                config.callbacks().firstBackoff());
+                config.callbacks().firstBackoff(), telemetry.callbackEvents());
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
                 config.allowHostNetworks(), config.policy());
         RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
-        this.runs = new RunService(runner, store, artifacts, outbox, specs, logs,
-                Json.MAPPER, config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue());
-        this.maintenance = new Maintenance(runner, runs, config.buildCacheMaxAge());
-        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, guard, version());
+        telemetry.watch(artifacts, logs);
+        this.runs = new RunService(this.runner, store, artifacts, outbox, specs, logs, Json.MAPPER,
+                config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue(),
+                telemetry.runEvents());
+        this.maintenance = new Maintenance(this.runner, runs, config.buildCacheMaxAge());
+        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(this.runner), logs, guard, version(),
+                telemetry);
     }
 
     /** Starts serving on the configured host and port with a Docker runner from the environment. */
@@ -166,6 +173,9 @@ public final class LightRunServer implements AutoCloseable {
             server.maintenance.sweep(java.time.Duration.ZERO);
             server.maintenance.schedule(config.sweepInterval());
             server.app.start();
+            if (config.metrics().port() != null) {
+                server.metricsPort = server.telemetry.servePort(config.host(), config.metrics().port());
+            }
         } catch (RuntimeException e) {
             server.close();
             throw e;
@@ -182,6 +192,11 @@ public final class LightRunServer implements AutoCloseable {
 
     public int port() {
         return app.port();
+    }
+
+    /** The port of the separate metrics listener; -1 when there is none ({@code LIGHT_RUN_METRICS_PORT} unset). */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     public ServerConfig config() {
@@ -211,6 +226,8 @@ public final class LightRunServer implements AutoCloseable {
         runner.close();
         outbox.close();
         callbacks.close();
+        // After the runs and callbacks: their last spans are flushed.
+        telemetry.close();
         store.close();
         log.info("light-run - stopped");
     }

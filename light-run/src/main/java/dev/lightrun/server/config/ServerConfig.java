@@ -31,12 +31,14 @@ import java.util.function.Consumer;
  * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
  * @param policy             what runs may ask for: resources, runtimes, images, builds, artifact sizes
  * @param filesMode          how runs get their files (default {@link FilesMode#AUTO}: a bind mount where safe)
+ * @param metrics            who may scrape {@code GET /metrics} and where (default: an admin, on the API port)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
-                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode) {
+                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
+                           MetricsSettings metrics) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -90,6 +92,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         }
         Objects.requireNonNull(policy, "policy was not specified");
         Objects.requireNonNull(filesMode, "filesMode was not specified");
+        Objects.requireNonNull(metrics, "metrics was not specified");
     }
 
     /** Everything at its default: what {@code light-run serve} uses with no flags and no environment. */
@@ -136,10 +139,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private FilesMode filesMode = Defaults.FILES_MODE;
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
+        private final MetricsSettings.Builder metrics;
 
         private Builder() {
             policy = RunPolicy.builder();
             callbacks = CallbackSettings.builder();
+            metrics = MetricsSettings.builder();
         }
 
         private Builder(ServerConfig config) {
@@ -160,6 +165,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             filesMode = config.filesMode;
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
+            metrics = config.metrics.toBuilder();
         }
 
         public Builder host(String value) {
@@ -251,13 +257,19 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Changes who may scrape metrics and where, e.g. {@code metrics(m -> m.token("...").port(9464))}. */
+        public Builder metrics(Consumer<MetricsSettings.Builder> change) {
+            change.accept(metrics);
+            return this;
+        }
+
         /** @throws ConfigException naming the first setting with a bad value */
         public ServerConfig build() {
             Objects.requireNonNull(dataDir, "dataDir was not specified");
             return new ServerConfig(host, port, token, bodyLimitBytes,
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, shutdownGrace,
-                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode);
+                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode, metrics.build());
         }
     }
 
@@ -268,6 +280,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + ", metrics=" + metrics + "]";
     }
 }

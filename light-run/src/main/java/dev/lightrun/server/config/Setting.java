@@ -41,7 +41,11 @@ public enum Setting {
     MAX_QUEUE("max-queue", Defaults.MAX_QUEUE),
     CALLBACK_ALLOW("callback-allow", null),
     CALLBACK_MAX_ATTEMPTS("callback-max-attempts", Defaults.CALLBACK_MAX_ATTEMPTS),
-    CALLBACK_BACKOFF_MS("callback-backoff-ms", Defaults.CALLBACK_BACKOFF);
+    CALLBACK_BACKOFF_MS("callback-backoff-ms", Defaults.CALLBACK_BACKOFF),
+    /** No default: only an admin may scrape. */
+    METRICS_TOKEN("metrics-token", null),
+    /** No default: /metrics only on the API port. */
+    METRICS_PORT("metrics-port", null);
 
     private final String flag;
     private final String env;

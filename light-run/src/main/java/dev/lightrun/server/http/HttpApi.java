@@ -6,6 +6,8 @@ import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.logs.RunLogs;
+import dev.lightrun.server.metrics.ScrapeToken;
+import dev.lightrun.server.metrics.Telemetry;
 import dev.lightrun.server.model.ApiError;
 import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.networks.NetworkService;
@@ -49,7 +51,8 @@ public final class HttpApi {
 
     /** Builds the app (not started). */
     public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
-                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version) {
+                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version,
+                                 Telemetry telemetry) {
         RunRoutes runRoutes = new RunRoutes(runs,
                 new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy(), callbackGuard)),
                 config.bodyLimitBytes());
@@ -58,13 +61,16 @@ public final class HttpApi {
         LogRoutes logRoutes = new LogRoutes(runs, logs);
         BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
         byte[] openApi = loadOpenApi(version);
+        ScrapeToken scrapeToken = ScrapeToken.of(config.metrics().token());
         return Javalin.create(app -> {
             configure(app, config);
+            MetricsRoute.observe(app, telemetry, requests);
             app.routes.before(ctx -> {
-                if (auth != null && !ctx.path().equals("/health")) {
+                if (auth != null && !ctx.path().equals("/health") && !MetricsRoute.scraper(ctx, scrapeToken)) {
                     auth.check(ctx);
                 }
             });
+            app.routes.get("/metrics", ctx -> MetricsRoute.scrape(ctx, telemetry));
             app.routes.get("/health", ctx -> health(ctx, runs, version));
             app.routes.post("/run", runRoutes::submit);
             app.routes.get("/runs", runRoutes::list);
@@ -114,11 +120,6 @@ public final class HttpApi {
         app.jetty.modifyServer(server -> {
             server.insertHandler(new GracefulHandler());
             server.setStopTimeout(STOP_TIMEOUT_MS);
-        });
-        app.requestLogger.http((ctx, ms) -> {
-            Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
-            requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
-                    runId == null ? "" : " run=" + runId);
         });
     }
 
