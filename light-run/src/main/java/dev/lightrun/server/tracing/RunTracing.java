@@ -22,11 +22,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * One span per run, {@value #RUN_SPAN}, from acceptance to its final state, child of whatever is current when the
  * run is accepted (the {@code POST /run} request's span, itself a child of the caller's {@code traceparent}). When it
  * finishes, a child span per phase is added from the run's {@code timings}: the phases ran one after the other from
- * the moment the run got its slot, so their start times are rebuilt in that order (plus {@code light-run.queue} for
- * the time it waited). Thread-safe.
+ * the moment the run got its slot, so their start times are rebuilt in that order (plus {@code light-run.phase.queue}
+ * for the time it waited). Thread-safe.
  */
 public final class RunTracing implements RunEvents {
     static final String RUN_SPAN = "light-run.run";
+    /** Phase spans are {@code light-run.phase.<phase>}: {@code light-run.phase.run} is the container running. */
+    static final String PHASE_SPAN = "light-run.phase.";
     static final AttributeKey<String> RUN_ID = AttributeKey.stringKey("light_run.run.id");
     static final AttributeKey<String> IMAGE = AttributeKey.stringKey("light_run.image");
     static final AttributeKey<String> OWNER = AttributeKey.stringKey("light_run.owner");
@@ -85,12 +87,12 @@ public final class RunTracing implements RunEvents {
         Context context = Context.root().with(span);
         Instant slot = run.startedAt() != null ? run.startedAt() : run.queuedAt();
         if (slot.isAfter(run.queuedAt())) {
-            child(context, "light-run.queue", "queue", run.queuedAt(), slot);
+            child(context, PHASE_SPAN + "queue", "queue", run.queuedAt(), slot);
         }
         Instant at = slot;
         for (Map.Entry<String, Long> phase : run.timings().entrySet()) {
             Instant end = at.plus(Duration.ofMillis(phase.getValue()));
-            child(context, "light-run." + phase.getKey(), phase.getKey(), at, end);
+            child(context, PHASE_SPAN + phase.getKey(), phase.getKey(), at, end);
             at = end;
         }
         span.setAttribute(STATUS, run.status().json());
