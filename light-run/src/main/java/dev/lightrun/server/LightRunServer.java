@@ -14,6 +14,7 @@ import dev.lightrun.server.auth.OpenAccessCheck;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
+import dev.lightrun.server.metrics.Telemetry;
 import dev.lightrun.server.runs.Maintenance;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
@@ -51,29 +52,33 @@ public final class LightRunServer implements AutoCloseable {
     private final Javalin app;
     private final KeyRegistry keys;
     private final AuditLog audit;
+    private final Telemetry telemetry;
+    private volatile int metricsPort = -1;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private LightRunServer(ServerConfig config, Runner runner, RunStore store) {
         this.config = config;
-        this.runner = runner;
         this.store = store;
         // First, so a bad keys file fails before anything else is started.
         this.keys = keysOf(config);
+        this.telemetry = Telemetry.fromEnvironment(config.policy());
+        this.runner = telemetry.instrument(runner);
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
-        this.callbacks = new CallbackSender(config.callbacks().timeout());
+        this.callbacks = new CallbackSender(config.callbacks().timeout(), telemetry.traceparents());
         CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
         this.outbox = new CallbackOutbox(store, callbacks, guard, config.callbacks().maxAttempts(),
-                config.callbacks().firstBackoff());
+                config.callbacks().firstBackoff(), telemetry.callbackEvents());
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
                 config.allowHostNetworks(), config.policy());
         RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
-        this.runs = new RunService(runner, store, artifacts, outbox, specs, logs,
-                Json.MAPPER, config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue(),
-                keys::quotaOf);
-        this.maintenance = new Maintenance(runner, runs, config.buildCacheMaxAge());
+        telemetry.watch(artifacts, logs);
+        this.runs = new RunService(this.runner, store, artifacts, outbox, specs, logs, Json.MAPPER,
+                config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue(),
+                keys::quotaOf, telemetry.runEvents());
+        this.maintenance = new Maintenance(this.runner, runs, config.buildCacheMaxAge());
         this.audit = new AuditLog(config.dataDir());
-        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, guard, version(), keys,
-                audit);
+        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(this.runner), logs, guard, version(),
+                keys, audit, telemetry);
     }
 
     /** The keys in force at start: a keys file that cannot be used is a bad setting (exit 2 from the CLI). */
@@ -198,6 +203,9 @@ public final class LightRunServer implements AutoCloseable {
             server.maintenance.schedule(config.sweepInterval());
             server.keys.watch(KEYS_POLL_INTERVAL);
             server.app.start();
+            if (config.metrics().port() != null) {
+                server.metricsPort = server.telemetry.servePort(config.host(), config.metrics().port());
+            }
         } catch (RuntimeException e) {
             server.close();
             throw e;
@@ -216,6 +224,11 @@ public final class LightRunServer implements AutoCloseable {
 
     public int port() {
         return app.port();
+    }
+
+    /** The port of the separate metrics listener; -1 when there is none ({@code LIGHT_RUN_METRICS_PORT} unset). */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     public ServerConfig config() {
@@ -247,6 +260,8 @@ public final class LightRunServer implements AutoCloseable {
         runner.close();
         outbox.close();
         callbacks.close();
+        // After the runs and callbacks: their last spans are flushed.
+        telemetry.close();
         store.close();
         log.info("light-run - stopped");
     }

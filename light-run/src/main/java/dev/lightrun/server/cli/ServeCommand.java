@@ -182,6 +182,16 @@ final class ServeCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}). Unsafe: anyone who reaches it can start containers.")
     boolean insecureNoAuth;
 
+    @Option(names = "--metrics-token",
+            description = "Bearer token that may read GET /metrics besides an admin, for a scraper (env"
+                    + " LIGHT_RUN_METRICS_TOKEN; default none).")
+    String metricsToken;
+
+    @Option(names = "--metrics-port",
+            description = "Separate port serving only GET /metrics, without authentication, on --host (env"
+                    + " LIGHT_RUN_METRICS_PORT; default none; 0 picks a free one).")
+    Integer metricsPort;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -249,6 +259,7 @@ final class ServeCommand implements Callable<Integer> {
                         .maxConcurrent(maxConcurrent).maxQueue(maxQueue))
                 .callbacks(c -> c.allow(callbackAllow).maxAttempts(callbackMaxAttempts)
                         .firstBackoff(Duration.ofMillis(callbackBackoffMs)))
+                .metrics(m -> m.token(metricsToken).port(metricsPort))
                 .build();
     }
 

@@ -43,6 +43,7 @@ import java.util.function.Consumer;
  * @param insecureNoAuth     whether a server without a token may listen on a non-loopback address (default false)
  * @param keysFile           the API keys file (names, token digests, scopes, quotas), reloaded when it changes; null
  *                           for none (then only {@code token}, if set, is a key)
+ * @param metrics            who may scrape {@code GET /metrics} and where (default: an admin, on the API port)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
@@ -50,7 +51,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
                            Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
                            List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth,
-                           Path keysFile) {
+                           Path keysFile, MetricsSettings metrics) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -124,6 +125,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             throw new ConfigException(Setting.KEYS_FILE, "no such file: " + keysFile
                     + " (create one with `light-run keys add NAME --scopes run,read --file " + keysFile + "`)");
         }
+        Objects.requireNonNull(metrics, "metrics was not specified");
         String open = OpenAccessCheck.refusal(host, token != null || keysFile != null, insecureNoAuth).orElse(null);
         if (open != null) {
             throw new ConfigException(Setting.TOKEN, open);
@@ -187,10 +189,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private Path keysFile;
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
+        private final MetricsSettings.Builder metrics;
 
         private Builder() {
             policy = RunPolicy.builder();
             callbacks = CallbackSettings.builder();
+            metrics = MetricsSettings.builder();
         }
 
         private Builder(ServerConfig config) {
@@ -215,6 +219,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             keysFile = config.keysFile;
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
+            metrics = config.metrics.toBuilder();
         }
 
         public Builder host(String value) {
@@ -329,6 +334,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Changes who may scrape metrics and where, e.g. {@code metrics(m -> m.token("...").port(9464))}. */
+        public Builder metrics(Consumer<MetricsSettings.Builder> change) {
+            change.accept(metrics);
+            return this;
+        }
+
         /** @throws ConfigException naming the first setting with a bad value */
         public ServerConfig build() {
             Objects.requireNonNull(dataDir, "dataDir was not specified");
@@ -336,7 +347,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, shutdownGrace,
                     maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode, allowedOrigins,
-                    allowedHosts, insecureNoAuth, keysFile);
+                    allowedHosts, insecureNoAuth, keysFile, metrics.build());
         }
     }
 
@@ -349,6 +360,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
                 + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode
                 + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
-                + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + "]";
+                + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + ", metrics=" + metrics + "]";
     }
 }

@@ -15,7 +15,10 @@ import dev.lightrun.server.auth.Verdict;
 import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.logs.RunLogs;
+import dev.lightrun.server.metrics.ScrapeToken;
+import dev.lightrun.server.metrics.Telemetry;
 import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.Caller;
 import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.networks.NetworkService;
 import dev.lightrun.server.runs.RunRequestRules;
@@ -61,7 +64,7 @@ public final class HttpApi {
     /** Builds the app (not started). */
     public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
                                  NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version,
-                                 KeyRegistry keys, AuditLog audit) {
+                                 KeyRegistry keys, AuditLog audit, Telemetry telemetry) {
         RunRoutes runRoutes = new RunRoutes(runs,
                 new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy(), callbackGuard)),
                 config.bodyLimitBytes());
@@ -73,20 +76,27 @@ public final class HttpApi {
         BrowserRules browser = new BrowserRules(config.allowedOrigins(), config.allowedHosts(),
                 Loopback.isLoopback(config.host()));
         byte[] openApi = loadOpenApi(version);
+        ScrapeToken scrapeToken = ScrapeToken.of(config.metrics().token());
         return Javalin.create(app -> {
-            configure(app, config, auditRoutes);
+            configure(app, config);
+            MetricsRoute.observe(app, telemetry, requests, auditRoutes::record);
             app.routes.before(ctx -> {
                 // The browser rules first: an evil page is refused even when its request carries a valid token.
                 if (!applyBrowserRules(ctx, browser)) {
                     return;
                 }
-                if (auth != null && !RouteScopes.isPublic(ctx.method().name(), ctx.path())) {
+                if (MetricsRoute.scraper(ctx, scrapeToken)) {
+                    Callers.set(ctx, MetricsRoute.SCRAPER);
+                } else if (auth == null) {
+                    Callers.set(ctx, Caller.OPEN);
+                } else if (!RouteScopes.isPublic(ctx.method().name(), ctx.path())) {
                     auth.check(ctx);
                 }
             });
             // Who may call which route: one table (RouteScopes), checked once the route is known.
             app.routes.beforeMatched(ctx -> RouteScopes.check(Callers.of(ctx), ctx.method().name(),
                     ctx.endpoints().matchedHttpEndpoint().path));
+            app.routes.get("/metrics", ctx -> MetricsRoute.scrape(ctx, telemetry));
             app.routes.get("/health", ctx -> health(ctx, runs, version));
             app.routes.post("/run", runRoutes::submit);
             app.routes.get("/runs", runRoutes::list);
@@ -138,7 +148,7 @@ public final class HttpApi {
         return true;
     }
 
-    private static void configure(JavalinConfig app, ServerConfig config, AuditRoutes audit) {
+    private static void configure(JavalinConfig app, ServerConfig config) {
         app.concurrency.useVirtualThreads = true;
         app.jsonMapper(new JavalinJackson(Json.MAPPER, true));
         app.http.maxRequestSize = config.bodyLimitBytes();
@@ -165,12 +175,6 @@ public final class HttpApi {
         app.jetty.modifyServer(server -> {
             server.insertHandler(new GracefulHandler());
             server.setStopTimeout(STOP_TIMEOUT_MS);
-        });
-        app.requestLogger.http((ctx, ms) -> {
-            Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
-            requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
-                    runId == null ? "" : " run=" + runId);
-            audit.record(ctx);
         });
     }
 

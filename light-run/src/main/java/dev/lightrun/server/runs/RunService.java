@@ -65,6 +65,7 @@ public final class RunService {
     private final Function<String, Quota> restartQuotas;
     private final RateLimiter rates;
     private final RequestQuotas requestQuotas;
+    private final RunEvents events;
     private volatile boolean shuttingDown;
 
     /** A run this process is executing, and whether a client is waiting for it. */
@@ -75,25 +76,28 @@ public final class RunService {
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
                       int maxConcurrent, int maxQueue) {
         this(runner, store, artifacts, callbacks, specs, logs, json, maxArtifactsBytes, maxConcurrent, maxQueue,
-                owner -> Quota.UNLIMITED);
+                owner -> Quota.UNLIMITED, RunEvents.NONE);
     }
 
     /**
      * @param restartQuotas the quota of an owner, for the runs {@link #recover()} puts back in line (their caller is
      *                      gone; its {@code maxConcurrent} still applies to them); {@link Quota#UNLIMITED} for an owner
      *                      no longer known. Never called with a null owner.
+     * @param events        told of every run's lifecycle (metrics, traces); {@link RunEvents#NONE} for nobody
      */
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
-                      int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas) {
+                      int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, RunEvents events) {
         this(runner, store, artifacts, callbacks, specs, logs, json, maxArtifactsBytes, maxConcurrent, maxQueue,
-                restartQuotas, System::nanoTime);
+                restartQuotas, events, System::nanoTime);
     }
 
     /** As above, with the clock of the runsPerMinute buckets ({@code System::nanoTime}; tests pass a fake one). */
     RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
-               int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, LongSupplier nanoTime) {
+               int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, RunEvents events,
+               LongSupplier nanoTime) {
+        this.events = events;
         this.admission = new Admission(maxConcurrent, maxQueue);
         this.restartQuotas = restartQuotas;
         this.rates = new RateLimiter(nanoTime);
@@ -105,7 +109,8 @@ public final class RunService {
         this.specs = specs;
         this.logs = logs;
         this.json = json;
-        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey);
+        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey,
+                events::evicted);
     }
 
     /** A run that was accepted: its first state, and its final state once it ends. */
@@ -122,6 +127,15 @@ public final class RunService {
      * runsPerMinute token.
      */
     public Submitted submit(RunRequest request, Caller caller) {
+        try {
+            return admit(request, caller);
+        } catch (ApiException refusal) {
+            events.rejected(caller, refusal);
+            throw refusal;
+        }
+    }
+
+    private Submitted admit(RunRequest request, Caller caller) {
         if (shuttingDown) {
             throw new ApiException(ApiError.UNAVAILABLE, "the server is shutting down; try again shortly");
         }
@@ -167,6 +181,8 @@ public final class RunService {
                     + "' already has " + caller.quota().maxQueued() + " run(s) waiting, its maxQueued quota; retry"
                     + " when one has started").withField("quota", "maxQueued");
             case QUEUE -> {
+                events.accepted(queued);
+                events.queued(queued);
                 log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 return new Submitted(queued, finished);
             }
@@ -180,6 +196,8 @@ public final class RunService {
                     throw e;
                 }
                 finishing.put(id, finished);
+                events.accepted(running);
+                events.started(running, Duration.ZERO);
                 log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 launch(running, request);
                 return new Submitted(running, finished);
@@ -227,6 +245,7 @@ public final class RunService {
         for (Admission.Waiting waiting : next) {
             RunState running = waiting.state().startedNow();
             store.started(running);
+            events.started(running, Duration.between(running.queuedAt(), running.startedAt()));
             log.info("run {} - started after {} ms in the queue", running.id(),
                     Duration.between(running.queuedAt(), running.startedAt()).toMillis());
             launch(running, waiting.request());
@@ -262,6 +281,7 @@ public final class RunService {
         }
         log.info("run {} - {} (exit {}, {} ms{})", id, done.status().json(), done.exitCode(), done.durationMs(),
                 done.errorCode() == null ? "" : ", " + done.errorCode());
+        events.finished(done);
         if (callbackBody != null) {
             callbacks.send(new RunStore.PendingCallback(id, plan.get().callbackUrl(), plan.get().callbackSecret(),
                     callbackBody, 0));
@@ -307,6 +327,7 @@ public final class RunService {
             }
             if (execution.isPresent()) {
                 admission.occupy(state.id(), state.owner());
+                events.reattached(state);
                 track(state, execution.get(), state.detached());
                 reattached++;
             } else {
@@ -323,6 +344,7 @@ public final class RunService {
                 String owner = queued.state().owner();
                 admission.requeue(new Admission.Waiting(queued.state(), request),
                         owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner));
+                events.queued(queued.state());
                 requeued++;
             } catch (IOException | RuntimeException e) {
                 complete(queued.state().endedWithoutContainer(RunStatus.FAILED,

@@ -68,7 +68,7 @@ class RunServiceQuotaTest {
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, DEFAULT_TIMEOUT, 64 * 1024, false, POLICY);
         service = new RunService(runner, store, artifacts, outbox, specs,
                 new RunLogs(dir.resolve("logs"), 1024 * 1024, Json.MAPPER), Json.MAPPER, Long.MAX_VALUE,
-                maxConcurrent, maxQueue, restartQuotas, nanos::get);
+                maxConcurrent, maxQueue, restartQuotas, RunEvents.NONE, nanos::get);
         return service;
     }
 
