@@ -74,6 +74,19 @@ class ArchitectureTest {
     }
 
     @Test
+    void onlyTheClientCommandsUseTheClientLibrary() {
+        noClasses().that().resideInAPackage("dev.lightrun.server..")
+                .and().resideOutsideOfPackage("dev.lightrun.server.cli..")
+                .should().dependOnClassesThat().resideInAPackage("dev.lightrun.client..")
+                .because("the server serves the API; only the command line calls it (light-run-client/README.md)")
+                .check(classes);
+        noClasses().that().resideInAPackage("dev.lightrun.client..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.lightrun.server..", "dev.lightrun.runner..")
+                .because("the client speaks HTTP only: it names neither the server's nor the SDK's types")
+                .check(classes);
+    }
+
+    @Test
     void theSdkKnowsNothingOfTheServer() {
         noClasses().that().resideInAPackage("dev.lightrun.runner..")
                 .should().dependOnClassesThat().resideInAPackage("dev.lightrun.server..")

@@ -12,7 +12,7 @@ import java.util.List;
 import static dev.lightrun.server.TestServer.busybox;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A server with a token: every route but /health wants {@code Authorization: Bearer <token>}. */
+/** A server with a token: every route but /health and /openapi.json wants {@code Authorization: Bearer <token>}. */
 class AuthIT {
     static final String TOKEN = "test-token-0b6c1e7a9d";
     static final String SOME_ID = "0190a0a0-0000-7000-8000-000000000000";
@@ -38,8 +38,8 @@ class AuthIT {
         assertThat(TestServer.JSON.readTree(answer.body()).path("error").asText()).isEqualTo("unauthorized");
     }
 
-    /** The routes open without a token: /health, and / (a redirect to the dashboard's files). */
-    private static final List<String> OPEN_ROUTES = List.of("GET /health", "GET /");
+    /** The routes open without a token: /health, the OpenAPI document, and / (a redirect to the dashboard's files). */
+    private static final List<String> OPEN_ROUTES = List.of("GET /health", "GET /openapi.json", "GET /");
 
     /** A request for every registered route but the open ones, with a path that would otherwise reach its handler. */
     private static List<HttpRequest.Builder> everyProtectedRoute() {
@@ -140,5 +140,9 @@ class AuthIT {
         TestServer.Response wrong = TestServer.send(anonymous("/health")
                 .header("Authorization", "Bearer wrong").GET().build());
         assertThat(wrong.status()).isEqualTo(200);
+
+        TestServer.Response openApi = TestServer.send(anonymous("/openapi.json").GET().build());
+        assertThat(openApi.status()).as("the API's description is public").isEqualTo(200);
+        assertThat(openApi.json().path("paths").has("/audit")).isTrue();
     }
 }

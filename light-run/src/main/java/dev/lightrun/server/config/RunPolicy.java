@@ -3,6 +3,7 @@ package dev.lightrun.server.config;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -92,12 +93,23 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
 
     /** Whether {@code image} matches the allow-list (always, when the list is empty). */
     public boolean imageAllowed(String image) {
-        if (allowedImages.isEmpty()) {
-            return true;
-        }
+        return allowedImages.isEmpty() || imageMatches(allowedImages, image);
+    }
+
+    /**
+     * Whether {@code image} matches one of {@code globs} ({@code *} any characters, {@code ?} one; an image without a
+     * tag also matches as {@code :latest}); never, for an empty list. The one matching of image allow-lists: the
+     * server's and a key's quota.
+     */
+    public static boolean imageMatches(List<String> globs, String image) {
         String tagged = hasTag(image) ? image : image + ":latest";
-        return allowedImages.stream().map(RunPolicy::globPattern)
+        return globs.stream().map(RunPolicy::globPattern)
                 .anyMatch(glob -> glob.matcher(image).matches() || glob.matcher(tagged).matches());
+    }
+
+    /** The first allow-list glob {@code image} matches; empty when none does (or the list is empty). */
+    public Optional<String> matchingImageGlob(String image) {
+        return allowedImages.stream().filter(glob -> imageMatches(List.of(glob), image)).findFirst();
     }
 
     /** Whether a request may name {@code runtime}. */

@@ -5,6 +5,7 @@ import dev.lightrun.server.auth.BrowserRules;
 import dev.lightrun.server.auth.OpenAccessCheck;
 import dev.lightrun.server.auth.Origins;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -40,13 +41,17 @@ import java.util.function.Consumer;
  * @param allowedHosts       host names a {@code Host} header may name besides loopback ones, when listening on
  *                           loopback (default none)
  * @param insecureNoAuth     whether a server without a token may listen on a non-loopback address (default false)
+ * @param keysFile           the API keys file (names, token digests, scopes, quotas), reloaded when it changes; null
+ *                           for none (then only {@code token}, if set, is a key)
+ * @param metrics            who may scrape {@code GET /metrics} and where (default: an admin, on the API port)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
                            Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
-                           List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth) {
+                           List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth,
+                           Path keysFile, MetricsSettings metrics) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -116,10 +121,20 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 throw new ConfigException(Setting.ALLOWED_HOSTS, e.getMessage());
             }
         }
-        String open = OpenAccessCheck.refusal(host, token != null, insecureNoAuth).orElse(null);
+        if (keysFile != null && !Files.isRegularFile(keysFile)) {
+            throw new ConfigException(Setting.KEYS_FILE, "no such file: " + keysFile
+                    + " (create one with `light-run keys add NAME --scopes run,read --file " + keysFile + "`)");
+        }
+        Objects.requireNonNull(metrics, "metrics was not specified");
+        String open = OpenAccessCheck.refusal(host, token != null || keysFile != null, insecureNoAuth).orElse(null);
         if (open != null) {
             throw new ConfigException(Setting.TOKEN, open);
         }
+    }
+
+    /** Whether requests need a key: a token or a keys file is set. */
+    public boolean authEnabled() {
+        return token != null || keysFile != null;
     }
 
     private static List<String> trimmed(List<String> values) {
@@ -171,12 +186,15 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private List<String> allowedOrigins = List.of();
         private List<String> allowedHosts = List.of();
         private boolean insecureNoAuth = Defaults.INSECURE_NO_AUTH;
+        private Path keysFile;
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
+        private final MetricsSettings.Builder metrics;
 
         private Builder() {
             policy = RunPolicy.builder();
             callbacks = CallbackSettings.builder();
+            metrics = MetricsSettings.builder();
         }
 
         private Builder(ServerConfig config) {
@@ -198,8 +216,10 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             allowedOrigins = config.allowedOrigins;
             allowedHosts = config.allowedHosts;
             insecureNoAuth = config.insecureNoAuth;
+            keysFile = config.keysFile;
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
+            metrics = config.metrics.toBuilder();
         }
 
         public Builder host(String value) {
@@ -296,6 +316,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Null: no keys file. */
+        public Builder keysFile(Path value) {
+            this.keysFile = value;
+            return this;
+        }
+
         /** Changes the run policy, e.g. {@code policy(p -> p.maxConcurrent(2).maxQueue(3))}. */
         public Builder policy(Consumer<RunPolicy.Builder> change) {
             change.accept(policy);
@@ -308,6 +334,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Changes who may scrape metrics and where, e.g. {@code metrics(m -> m.token("...").port(9464))}. */
+        public Builder metrics(Consumer<MetricsSettings.Builder> change) {
+            change.accept(metrics);
+            return this;
+        }
+
         /** @throws ConfigException naming the first setting with a bad value */
         public ServerConfig build() {
             Objects.requireNonNull(dataDir, "dataDir was not specified");
@@ -315,7 +347,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, shutdownGrace,
                     maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode, allowedOrigins,
-                    allowedHosts, insecureNoAuth);
+                    allowedHosts, insecureNoAuth, keysFile, metrics.build());
         }
     }
 
@@ -326,7 +358,8 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
-                + ", insecureNoAuth=" + insecureNoAuth + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode
+                + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
+                + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + ", metrics=" + metrics + "]";
     }
 }

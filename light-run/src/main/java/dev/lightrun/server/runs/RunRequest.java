@@ -63,6 +63,12 @@ public record RunRequest(
         extract = extract == null ? List.of() : extract;
     }
 
+    /** This request with these timeout (ms), memory (MiB) and CPUs; null leaves the server's default. */
+    RunRequest withLimits(Long timeout, Integer memory, Double cpus) {
+        return new RunRequest(image, files, entrypoint, run, input, timeout, network, networks, workdir, env, extract,
+                detached, callbackUrl, callbackSecret, memory, cpus, pids, user, readOnlyRootfs, runtime);
+    }
+
     public boolean isDetached() {
         return Boolean.TRUE.equals(detached);
     }

@@ -17,6 +17,7 @@ import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.model.ApiError;
 import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.model.Caller;
+import dev.lightrun.server.model.Quota;
 import dev.lightrun.server.model.RunErrorCode;
 import dev.lightrun.server.model.RunIds;
 import dev.lightrun.server.model.RunPlan;
@@ -38,6 +39,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * Accepts runs, starts them on the {@link Runner}, and finishes them: final state and callback in the store (one
@@ -59,6 +62,10 @@ public final class RunService {
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<RunState>> finishing = new ConcurrentHashMap<>();
     private final Admission admission;
+    private final Function<String, Quota> restartQuotas;
+    private final RateLimiter rates;
+    private final RequestQuotas requestQuotas;
+    private final RunEvents events;
     private volatile boolean shuttingDown;
 
     /** A run this process is executing, and whether a client is waiting for it. */
@@ -68,7 +75,33 @@ public final class RunService {
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
                       int maxConcurrent, int maxQueue) {
+        this(runner, store, artifacts, callbacks, specs, logs, json, maxArtifactsBytes, maxConcurrent, maxQueue,
+                owner -> Quota.UNLIMITED, RunEvents.NONE);
+    }
+
+    /**
+     * @param restartQuotas the quota of an owner, for the runs {@link #recover()} puts back in line (their caller is
+     *                      gone; its {@code maxConcurrent} still applies to them); {@link Quota#UNLIMITED} for an owner
+     *                      no longer known. Never called with a null owner.
+     * @param events        told of every run's lifecycle (metrics, traces); {@link RunEvents#NONE} for nobody
+     */
+    public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
+                      RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
+                      int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, RunEvents events) {
+        this(runner, store, artifacts, callbacks, specs, logs, json, maxArtifactsBytes, maxConcurrent, maxQueue,
+                restartQuotas, events, System::nanoTime);
+    }
+
+    /** As above, with the clock of the runsPerMinute buckets ({@code System::nanoTime}; tests pass a fake one). */
+    RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
+               RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
+               int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, RunEvents events,
+               LongSupplier nanoTime) {
+        this.events = events;
         this.admission = new Admission(maxConcurrent, maxQueue);
+        this.restartQuotas = restartQuotas;
+        this.rates = new RateLimiter(nanoTime);
+        this.requestQuotas = new RequestQuotas(specs);
         this.runner = runner;
         this.store = store;
         this.artifacts = artifacts;
@@ -76,7 +109,8 @@ public final class RunService {
         this.specs = specs;
         this.logs = logs;
         this.json = json;
-        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey);
+        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey,
+                events::evicted);
     }
 
     /** A run that was accepted: its first state, and its final state once it ends. */
@@ -84,24 +118,58 @@ public final class RunService {
     }
 
     /**
-     * Records a run and starts it, or queues it when every slot is taken. Throws {@link IllegalArgumentException}
-     * (nothing recorded, nothing started) when the request cannot become a valid run, {@link ApiException} IMAGE_NOT_ALLOWED or BUILD_NOT_ALLOWED
-     * when policy refuses it, and TOO_MANY when the queue is full.
+     * Records a run and starts it, or queues it when every slot it may use is taken. Checks, in order, with nothing
+     * recorded or consumed by a refusal: the request ({@link IllegalArgumentException} when it cannot become a valid
+     * run), the server's policy ({@link ApiException} IMAGE_NOT_ALLOWED, BUILD_NOT_ALLOWED), the caller's request
+     * quotas (BAD_REQUEST or IMAGE_NOT_ALLOWED with a {@code quota} field, see {@link RequestQuotas}), its
+     * {@code runsPerMinute} (QUOTA_EXCEEDED with Retry-After), then admission: QUOTA_EXCEEDED when the caller's
+     * {@code maxQueued} runs already wait, QUEUE_FULL when the server's queue is full. Only an accepted run takes a
+     * runsPerMinute token.
      */
     public Submitted submit(RunRequest request, Caller caller) {
+        try {
+            return admit(request, caller);
+        } catch (ApiException refusal) {
+            events.rejected(caller, refusal);
+            throw refusal;
+        }
+    }
+
+    private Submitted admit(RunRequest request, Caller caller) {
         if (shuttingDown) {
             throw new ApiException(ApiError.UNAVAILABLE, "the server is shutting down; try again shortly");
         }
         specs.checkAllowed(request);
+        RunRequest effective = requestQuotas.apply(request, caller);
         String id = RunIds.next();
         // Built once here to refuse an invalid run before anything is recorded; built again when it starts.
-        var spec = specs.create(id, request, LogSink.NONE);
+        var spec = specs.create(id, effective, LogSink.NONE);
+        Integer perMinute = caller.quota().runsPerMinute();
+        if (perMinute != null) {
+            rates.tryAcquire(caller.name(), perMinute).ifPresent(wait -> {
+                throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name() + "' may submit " + perMinute
+                        + " run(s) per minute, its runsPerMinute quota; the next is allowed in " + wait.toSeconds()
+                        + " s").withField("quota", "runsPerMinute").withRetryAfter(wait);
+            });
+        }
+        try {
+            return admit(id, effective, spec.timeout(), caller);
+        } catch (RuntimeException e) {
+            if (perMinute != null) {
+                rates.refund(caller.name(), perMinute);
+            }
+            throw e;
+        }
+    }
+
+    /** Records the run and starts or queues it, or refuses it (nothing recorded). */
+    private Submitted admit(String id, RunRequest request, Duration timeout, Caller caller) {
         Instant now = Instant.now();
-        RunPlan plan = new RunPlan(request.extract(), spec.timeout(), request.callbackUrl(), request.callbackSecret());
+        RunPlan plan = new RunPlan(request.extract(), timeout, request.callbackUrl(), request.callbackSecret());
         CompletableFuture<RunState> finished = new CompletableFuture<>();
         RunState queued = RunState.queued(id, request.image(), caller.name(), request.isDetached(), now);
         // The store write happens inside admit(), under the admission lock, so queue order and stored order agree.
-        Admission.Decision decision = admission.admit(id, () -> {
+        Admission.Decision decision = admission.admit(id, caller.name(), caller.quota(), () -> {
             store.create(queued, plan, requestBytes(request));
             finishing.put(id, finished);
             return new Admission.Waiting(queued, request);
@@ -109,7 +177,12 @@ public final class RunService {
         switch (decision) {
             case REFUSE -> throw new ApiException(ApiError.QUEUE_FULL,
                     "every slot is busy and the queue is full (" + admission.queueLength() + " waiting); retry later");
+            case REFUSE_TENANT_QUEUE -> throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name()
+                    + "' already has " + caller.quota().maxQueued() + " run(s) waiting, its maxQueued quota; retry"
+                    + " when one has started").withField("quota", "maxQueued");
             case QUEUE -> {
+                events.accepted(queued);
+                events.queued(queued);
                 log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 return new Submitted(queued, finished);
             }
@@ -123,6 +196,8 @@ public final class RunService {
                     throw e;
                 }
                 finishing.put(id, finished);
+                events.accepted(running);
+                events.started(running, Duration.ZERO);
                 log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 launch(running, request);
                 return new Submitted(running, finished);
@@ -170,6 +245,7 @@ public final class RunService {
         for (Admission.Waiting waiting : next) {
             RunState running = waiting.state().startedNow();
             store.started(running);
+            events.started(running, Duration.between(running.queuedAt(), running.startedAt()));
             log.info("run {} - started after {} ms in the queue", running.id(),
                     Duration.between(running.queuedAt(), running.startedAt()).toMillis());
             launch(running, waiting.request());
@@ -205,6 +281,7 @@ public final class RunService {
         }
         log.info("run {} - {} (exit {}, {} ms{})", id, done.status().json(), done.exitCode(), done.durationMs(),
                 done.errorCode() == null ? "" : ", " + done.errorCode());
+        events.finished(done);
         if (callbackBody != null) {
             callbacks.send(new RunStore.PendingCallback(id, plan.get().callbackUrl(), plan.get().callbackSecret(),
                     callbackBody, 0));
@@ -216,7 +293,8 @@ public final class RunService {
         if (!shuttingDown) {
             startWaiting(admission.release(id));
         } else {
-            admission.release(id).forEach(admission::requeue);
+            // Waiting runs stay in line (and queued in the store) for the next start.
+            admission.free(id);
         }
     }
 
@@ -248,7 +326,8 @@ public final class RunService {
                 continue;
             }
             if (execution.isPresent()) {
-                admission.occupy(state.id());
+                admission.occupy(state.id(), state.owner());
+                events.reattached(state);
                 track(state, execution.get(), state.detached());
                 reattached++;
             } else {
@@ -262,7 +341,10 @@ public final class RunService {
         for (RunStore.Queued queued : store.queued()) {
             try {
                 RunRequest request = json.readValue(queued.request(), RunRequest.class);
-                admission.requeue(new Admission.Waiting(queued.state(), request));
+                String owner = queued.state().owner();
+                admission.requeue(new Admission.Waiting(queued.state(), request),
+                        owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner));
+                events.queued(queued.state());
                 requeued++;
             } catch (IOException | RuntimeException e) {
                 complete(queued.state().endedWithoutContainer(RunStatus.FAILED,
@@ -332,9 +414,9 @@ public final class RunService {
         return store.find(id).orElseThrow(() -> ApiException.runNotFound(id));
     }
 
-    /** One page of runs, newest first. */
-    public RunStore.Page page(RunStatus status, int limit, String cursor) {
-        return store.page(status, limit, cursor);
+    /** One page of runs, newest first; {@code owner} null for every owner's. */
+    public RunStore.Page page(RunStatus status, String owner, int limit, String cursor) {
+        return store.page(status, owner, limit, cursor);
     }
 
     /** Kills a running run, or takes a queued one out of line; it ends {@code cancelled}. 404 when unknown or finished. */

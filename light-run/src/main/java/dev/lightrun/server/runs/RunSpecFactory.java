@@ -33,6 +33,15 @@ public final class RunSpecFactory {
         this.policy = policy;
     }
 
+    /** The timeout of a run that does not ask for one. */
+    Duration defaultTimeout() {
+        return defaultTimeout;
+    }
+
+    RunPolicy policy() {
+        return policy;
+    }
+
     long stateLogBytes() {
         return stateLogBytes;
     }

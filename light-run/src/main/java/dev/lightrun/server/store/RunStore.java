@@ -43,8 +43,11 @@ public interface RunStore extends AutoCloseable {
     /** Runs recorded as running, oldest first: what start-up recovery must reconcile. */
     List<RunState> running();
 
-    /** One page, newest first; {@code status} null for all; {@code cursor} is the last id of the previous page. */
-    Page page(RunStatus status, int limit, String cursor);
+    /**
+     * One page, newest first; {@code status} null for all; {@code owner} (a key's name) null for every owner's runs;
+     * {@code cursor} is the last id of the previous page.
+     */
+    Page page(RunStatus status, String owner, int limit, String cursor);
 
     /** Removes the run and its pending callback; true when it existed. */
     boolean delete(String id);

@@ -81,13 +81,13 @@ class SqliteRunStoreTest {
             store.create(RunState.running(id, "img", "admin", false, Instant.now()),
                     new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
         }
-        RunStore.Page first = store.page(null, 2, null);
+        RunStore.Page first = store.page(null, null, 2, null);
         assertThat(first.runs()).extracting(RunState::id)
                 .containsExactly("00000000-0000-7000-8000-000000000015", "00000000-0000-7000-8000-000000000014");
-        RunStore.Page second = store.page(null, 2, first.next());
+        RunStore.Page second = store.page(null, null, 2, first.next());
         assertThat(second.runs()).extracting(RunState::id)
                 .containsExactly("00000000-0000-7000-8000-000000000013", "00000000-0000-7000-8000-000000000012");
-        assertThat(store.page(RunStatus.SUCCEEDED, 10, null).runs()).isEmpty();
+        assertThat(store.page(RunStatus.SUCCEEDED, null, 10, null).runs()).isEmpty();
     }
 
     @Test
@@ -146,5 +146,47 @@ class SqliteRunStoreTest {
         assertThat(store.find(id)).contains(finished(id));
         assertThat(store.delete(id)).isTrue();
         assertThat(store.find(id)).isEmpty();
+    }
+
+    @Test
+    void pagesOfOneOwnerHoldOnlyItsRuns() {
+        for (int i = 1; i <= 6; i++) {
+            String id = "00000000-0000-7000-8000-00000000005" + i;
+            store.create(RunState.running(id, "img", i % 2 == 0 ? "team-a" : "team-b", false, Instant.now()),
+                    new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
+        }
+
+        RunStore.Page first = store.page(null, "team-a", 2, null);
+        assertThat(first.runs()).extracting(RunState::id)
+                .containsExactly("00000000-0000-7000-8000-000000000056", "00000000-0000-7000-8000-000000000054");
+        assertThat(store.page(null, "team-a", 2, first.next()).runs()).extracting(RunState::id)
+                .containsExactly("00000000-0000-7000-8000-000000000052");
+        assertThat(store.page(RunStatus.RUNNING, "team-b", 10, null).runs()).extracting(RunState::owner)
+                .containsOnly("team-b").hasSize(3);
+        assertThat(store.page(null, "nobody", 10, null).runs()).isEmpty();
+        assertThat(store.page(null, null, 10, null).runs()).hasSize(6);
+    }
+
+    @Test
+    void theOwnerMigrationFillsTheColumnFromStoredStates() throws Exception {
+        String owned = "00000000-0000-7000-8000-000000000061";
+        String old = "00000000-0000-7000-8000-000000000062";
+        store.create(RunState.running(owned, "img", "team-a", false, Instant.now()),
+                new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
+        store.create(RunState.running(old, "img", null, false, Instant.now()),
+                new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
+        store.close();
+        // As a database of schema 3 had it: no owner column; then the migration runs again on opening.
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("light-run.db"));
+             var st = db.createStatement()) {
+            st.execute("DROP INDEX runs_by_owner");
+            st.execute("ALTER TABLE runs DROP COLUMN owner");
+            st.execute("DELETE FROM schema_version WHERE version = 4");
+        }
+        store = new SqliteRunStore(dataDir);
+
+        assertThat(store.page(null, "team-a", 10, null).runs()).extracting(RunState::id).containsExactly(owned);
+        assertThat(store.page(null, null, 10, null).runs()).extracting(RunState::id).containsExactly(old, owned);
+        assertThat(store.find(old).orElseThrow().owner()).isNull();
     }
 }

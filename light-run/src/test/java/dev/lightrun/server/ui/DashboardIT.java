@@ -5,6 +5,11 @@ import com.deque.html.axecore.results.Rule;
 import com.deque.html.axecore.selenium.AxeBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.server.TestServer;
+import dev.lightrun.server.auth.ApiKey;
+import dev.lightrun.server.auth.KeysFile;
+import dev.lightrun.server.auth.Tokens;
+import dev.lightrun.server.model.Quota;
+import dev.lightrun.server.model.Scope;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,6 +40,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -55,8 +61,12 @@ class DashboardIT {
     static final Dimension DESKTOP = new Dimension(1200, 860);
     static final Dimension PHONE = new Dimension(375, 812);
 
+    /** Two tenants' keys besides the admin token, in a keys file written before the server starts. */
+    static final String TEAM_A = "lr_dashboard-team-a-3b9d";
+    static final String TEAM_B = "lr_dashboard-team-b-81f0";
+
     @RegisterExtension
-    static final TestServer server = TestServer.extension(c -> c.token(TOKEN));
+    static final TestServer server = TestServer.extension(c -> c.token(TOKEN).keysFile(writeKeysFile()));
 
     static ChromeDriver driver;
     static Path downloads;
@@ -82,13 +92,31 @@ class DashboardIT {
         driver.manage().window().setSize(DESKTOP);
     }
 
+    static Path keysFolder;
+
+    static Path writeKeysFile() {
+        try {
+            keysFolder = Files.createTempDirectory("light-run-ui-keys-");
+            Path file = keysFolder.resolve("keys.json");
+            KeysFile.write(file, List.of(
+                    new ApiKey("team-a", Tokens.sha256(TEAM_A), Set.of(Scope.RUN, Scope.READ), Quota.UNLIMITED),
+                    new ApiKey("team-b", Tokens.sha256(TEAM_B), Set.of(Scope.RUN, Scope.READ), Quota.UNLIMITED)));
+            return file;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @AfterAll
     static void stopBrowser() throws IOException {
         if (driver != null) {
             driver.quit();
         }
-        if (downloads != null) {
-            try (Stream<Path> tree = Files.walk(downloads)) {
+        for (Path folder : java.util.Arrays.asList(downloads, keysFolder)) {
+            if (folder == null) {
+                continue;
+            }
+            try (Stream<Path> tree = Files.walk(folder)) {
                 for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(path);
                 }
@@ -310,6 +338,35 @@ class DashboardIT {
     }
 
     @Test
+    void aSecondKeyDoesNotSeeTheFirstKeysRuns() {
+        String runOfA = submitAs(TEAM_A, busybox("echo team a"));
+        String runOfB = submitAs(TEAM_B, busybox("echo team b"));
+
+        signIn(TEAM_B);
+        waitFor(By.cssSelector("tr[data-run='" + runOfB + "']"));
+        assertThat(driver.findElements(By.cssSelector("tr[data-run='" + runOfA + "']"))).isEmpty();
+        assertThat(driver.findElement(By.id("nav-operator")).isDisplayed()).as("operator link for a tenant").isFalse();
+        open("#/runs/" + runOfA);
+        assertThat(waitFor(By.xpath("//p[contains(., 'No such run')]")).isDisplayed()).isTrue();
+        assertThat(driver.findElements(By.id("run-actions")).stream().allMatch(e -> e.getText().isEmpty())).isTrue();
+
+        freshTab();
+        signIn(TEAM_A);
+        waitFor(By.cssSelector("tr[data-run='" + runOfA + "']"));
+        assertThat(driver.findElements(By.cssSelector("tr[data-run='" + runOfB + "']"))).isEmpty();
+
+        // The admin sees both tenants, and filters by owner.
+        freshTab();
+        signIn();
+        waitFor(By.cssSelector("tr[data-run='" + runOfA + "']"));
+        waitFor(By.cssSelector("tr[data-run='" + runOfB + "']"));
+        assertThat(waitFor(By.cssSelector("#nav-operator a")).isDisplayed()).isTrue();
+        driver.findElement(By.id("f-owner")).sendKeys("team-a", Keys.ENTER);
+        awaitTrue(() -> driver.findElements(By.cssSelector("tr[data-run='" + runOfB + "']")).isEmpty());
+        assertThat(driver.findElements(By.cssSelector("tr[data-run='" + runOfA + "']"))).hasSize(1);
+    }
+
+    @Test
     void operatorViewShowsCapacityChartsAndTheOutbox() {
         server.runSync(busybox("echo for the charts"));
         signIn();
@@ -355,10 +412,23 @@ class DashboardIT {
     }
 
     private static void signIn() {
-        WebElement token = waitFor(By.id("token"));
-        token.clear();
-        token.sendKeys(TOKEN, Keys.ENTER);
+        signIn(TOKEN);
+    }
+
+    private static void signIn(String token) {
+        WebElement field = waitFor(By.id("token"));
+        field.clear();
+        field.sendKeys(token, Keys.ENTER);
         waitFor(By.xpath("//h1[.='Runs']"));
+    }
+
+    /** A sync run of another key, which must succeed: its id. */
+    private static String submitAs(String token, Object body) {
+        TestServer.Response response = TestServer.send(HttpRequest.newBuilder(server.uri("/run"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(TestServer.toJson(body))).build());
+        assertThat(response.status()).as("%s", response).isEqualTo(200);
+        return response.json().path("id").asText();
     }
 
     private static void open(String hash) {
