@@ -19,7 +19,7 @@ import java.util.List;
  */
 public final class ServerLogging extends ContextAwareBase implements Configurator {
     private static final List<String> QUIET = List.of("com.github.dockerjava", "org.eclipse.jetty", "io.javalin",
-            "org.hibernate.validator");
+            "org.hibernate.validator", "com.zaxxer.hikari", "org.flywaydb");
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
