@@ -22,9 +22,10 @@ done
 # AWT/Introspector leak preventers, which Javalin does not install). It is 15 MB of the runtime (AWT, fonts, imaging).
 # Added: jdk.crypto.ec (elliptic-curve TLS for https callbacks and a TLS DOCKER_HOST on a 21 runtime; empty but
 # harmless from 22 on, where java.base has it), jdk.management (the com.sun.management MXBeans that JMX and Micrometer
-# read), jdk.unsupported is already in jdeps' list (sun.misc.Unsafe: JNA, Jetty), java.sql for sqlite-jdbc.
+# read), jdk.unsupported is already in jdeps' list (sun.misc.Unsafe: JNA, Jetty), java.sql for sqlite-jdbc, jdk.httpserver
+# for the separate metrics port (LIGHT_RUN_METRICS_PORT).
 modules=java.base,java.compiler,java.instrument,java.management,java.naming,java.net.http,java.rmi,java.scripting
-modules+=,java.security.jgss,java.sql,jdk.unsupported,jdk.crypto.ec,jdk.management
+modules+=,java.security.jgss,java.sql,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.httpserver
 
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"

@@ -4,11 +4,17 @@ import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
+import dev.lightrun.server.auth.AuditLog;
+import dev.lightrun.server.auth.KeyRegistry;
+import dev.lightrun.server.auth.KeysFileException;
+import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.Setting;
 import dev.lightrun.server.callbacks.CallbackSender;
 import dev.lightrun.server.auth.OpenAccessCheck;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
+import dev.lightrun.server.metrics.Telemetry;
 import dev.lightrun.server.runs.Maintenance;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
@@ -34,6 +40,8 @@ import java.util.concurrent.Future;
 /** Wires the server together (runner, stores, service, HTTP) and owns its lifecycle. */
 public final class LightRunServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LightRunServer.class);
+    /** How often the keys file is checked for changes (size, modification time, inode). */
+    private static final java.time.Duration KEYS_POLL_INTERVAL = java.time.Duration.ofSeconds(1);
 
     private final ServerConfig config;
     private final Runner runner;
@@ -43,24 +51,44 @@ public final class LightRunServer implements AutoCloseable {
     private final RunService runs;
     private final Maintenance maintenance;
     private final Javalin app;
+    private final KeyRegistry keys;
+    private final AuditLog audit;
+    private final Telemetry telemetry;
+    private volatile int metricsPort = -1;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private LightRunServer(ServerConfig config, Runner runner, RunStore store) {
         this.config = config;
-        this.runner = runner;
         this.store = store;
+        // First, so a bad keys file fails before anything else is started.
+        this.keys = keysOf(config);
+        this.telemetry = Telemetry.fromEnvironment(config.policy());
+        this.runner = telemetry.instrument(runner);
         LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
-        this.callbacks = new CallbackSender(config.callbacks().timeout());
+        this.callbacks = new CallbackSender(config.callbacks().timeout(), telemetry.traceparents());
         CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
         this.outbox = new CallbackOutbox(store, callbacks, guard, config.callbacks().maxAttempts(),
-                config.callbacks().firstBackoff());
+                config.callbacks().firstBackoff(), telemetry.callbackEvents());
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
                 config.allowHostNetworks(), config.policy());
         RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
-        this.runs = new RunService(runner, store, artifacts, outbox, specs, logs,
-                Json.MAPPER, config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue());
-        this.maintenance = new Maintenance(runner, runs, config.buildCacheMaxAge());
-        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(runner), logs, guard, version());
+        telemetry.watch(artifacts, logs);
+        this.runs = new RunService(this.runner, store, artifacts, outbox, specs, logs, Json.MAPPER,
+                config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue(),
+                keys::quotaOf, telemetry.runEvents());
+        this.maintenance = new Maintenance(this.runner, runs, config.buildCacheMaxAge());
+        this.audit = new AuditLog(config.dataDir());
+        this.app = HttpApi.create(config, runs, artifacts, new NetworkService(this.runner), logs, guard, version(),
+                keys, audit, telemetry);
+    }
+
+    /** The keys in force at start: a keys file that cannot be used is a bad setting (exit 2 from the CLI). */
+    private static KeyRegistry keysOf(ServerConfig config) {
+        try {
+            return new KeyRegistry(config.token(), config.keysFile());
+        } catch (KeysFileException e) {
+            throw new ConfigException(Setting.KEYS_FILE, e.getMessage());
+        }
     }
 
     /** Starts serving on the configured host and port with a Docker runner from the environment. */
@@ -171,12 +199,23 @@ public final class LightRunServer implements AutoCloseable {
 
     private static LightRunServer start(ServerConfig config, Runner runner, RunStore store) {
         store.logOpened();
-        LightRunServer server = new LightRunServer(config, runner, store);
+        LightRunServer server;
+        try {
+            server = new LightRunServer(config, runner, store);
+        } catch (RuntimeException e) {
+            store.close();
+            runner.close();
+            throw e;
+        }
         try {
             server.runs.recover();
             server.maintenance.sweep(java.time.Duration.ZERO);
             server.maintenance.schedule(config.sweepInterval());
+            server.keys.watch(KEYS_POLL_INTERVAL);
             server.app.start();
+            if (config.metrics().port() != null) {
+                server.metricsPort = server.telemetry.servePort(config.host(), config.metrics().port());
+            }
         } catch (RuntimeException e) {
             server.close();
             throw e;
@@ -184,12 +223,22 @@ public final class LightRunServer implements AutoCloseable {
         log.info("light-run {} - listening on http://{}:{} (artifacts in {}; run files {})", version(), config.host(),
                 server.port(), config.artifactsDir(),
                 runner instanceof DockerRunner docker ? docker.filesDelivery() : "as the runner delivers them");
-        OpenAccessCheck.warning(config.host(), server.port(), config.token() != null).ifPresent(log::warn);
+        OpenAccessCheck.warning(config.host(), server.port(), config.authEnabled()).ifPresent(log::warn);
         return server;
+    }
+
+    /** Reads the keys file again (SIGHUP); a file that cannot be used is logged and the previous keys stay. */
+    public boolean reloadKeys() {
+        return keys.reload();
     }
 
     public int port() {
         return app.port();
+    }
+
+    /** The port of the separate metrics listener; -1 when there is none ({@code LIGHT_RUN_METRICS_PORT} unset). */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     public ServerConfig config() {
@@ -214,11 +263,15 @@ public final class LightRunServer implements AutoCloseable {
             return;
         }
         maintenance.close();
+        keys.close();
         runs.shutdown(config.shutdownGrace());
         app.stop();
+        audit.close();
         runner.close();
         outbox.close();
         callbacks.close();
+        // After the runs and callbacks: their last spans are flushed.
+        telemetry.close();
         store.close();
         log.info("light-run - stopped");
     }

@@ -12,7 +12,7 @@ import java.util.List;
 import static dev.lightrun.server.TestServer.busybox;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A server with a token: every route but /health wants {@code Authorization: Bearer <token>}. */
+/** A server with a token: every route but /health and /openapi.json wants {@code Authorization: Bearer <token>}. */
 class AuthIT {
     static final String TOKEN = "test-token-0b6c1e7a9d";
     static final String SOME_ID = "0190a0a0-0000-7000-8000-000000000000";
@@ -38,10 +38,10 @@ class AuthIT {
         assertThat(TestServer.JSON.readTree(answer.body()).path("error").asText()).isEqualTo("unauthorized");
     }
 
-    /** A request for every registered route but /health, with a path that would otherwise reach its handler. */
+    /** A request for every registered route but the public ones, with a path that would otherwise reach its handler. */
     private static List<HttpRequest.Builder> everyProtectedRoute() {
         return server.server.routes().stream()
-                .filter(route -> !route.equals("GET /health"))
+                .filter(route -> !route.equals("GET /health") && !route.equals("GET /openapi.json"))
                 .map(route -> {
                     String method = route.substring(0, route.indexOf(' '));
                     String path = route.substring(route.indexOf(' ') + 1)
@@ -56,9 +56,9 @@ class AuthIT {
     }
 
     @Test
-    void everyRouteButHealthNeedsTheToken() {
+    void everyRouteButHealthAndTheOpenApiDocumentNeedsTheToken() {
         List<HttpRequest.Builder> requests = everyProtectedRoute();
-        assertThat(requests).hasSize(server.server.routes().size() - 1);
+        assertThat(requests).hasSize(server.server.routes().size() - 2);
 
         for (HttpRequest.Builder request : requests) {
             assertUnauthorized(TestServer.send(request.build()));
@@ -137,5 +137,9 @@ class AuthIT {
         TestServer.Response wrong = TestServer.send(anonymous("/health")
                 .header("Authorization", "Bearer wrong").GET().build());
         assertThat(wrong.status()).isEqualTo(200);
+
+        TestServer.Response openApi = TestServer.send(anonymous("/openapi.json").GET().build());
+        assertThat(openApi.status()).as("the API's description is public").isEqualTo(200);
+        assertThat(openApi.json().path("paths").has("/audit")).isTrue();
     }
 }

@@ -38,6 +38,23 @@ final class RawHttp {
     }
 
     /**
+     * Like {@link #exchange}, from another loopback source address (e.g. 127.0.0.2): the server sees another client
+     * address without a second machine ({@code HttpClient} cannot choose its local address).
+     */
+    static Answer exchangeFrom(String localAddress, int port, String head, byte[] body) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.bind(new java.net.InetSocketAddress(localAddress, 0));
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+            socket.setSoTimeout(60_000);
+            OutputStream out = socket.getOutputStream();
+            out.write((head + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.write(body);
+            out.flush();
+            return read(socket.getInputStream());
+        }
+    }
+
+    /**
      * Sends several bodiless requests on one keep-alive connection, one after the other, and reads each answer
      * before sending the next (the last request closes the connection).
      */

@@ -32,17 +32,30 @@ public final class CallbackOutbox implements AutoCloseable {
     private final Duration firstBackoff;
     /** Uniform in [0, 1): where the jitter comes from (a fixed value in tests). */
     private final DoubleSupplier random;
+    private final CallbackEvents events;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(
             Thread.ofVirtual().name("callback-retries").factory());
 
     public CallbackOutbox(RunStore store, CallbackSender sender, CallbackGuard guard, int maxAttempts,
                           Duration firstBackoff) {
-        this(store, sender, guard, maxAttempts, firstBackoff, () -> ThreadLocalRandom.current().nextDouble());
+        this(store, sender, guard, maxAttempts, firstBackoff, CallbackEvents.NONE);
+    }
+
+    /** With a listener told of every attempt's outcome. */
+    public CallbackOutbox(RunStore store, CallbackSender sender, CallbackGuard guard, int maxAttempts,
+                          Duration firstBackoff, CallbackEvents events) {
+        this(store, sender, guard, maxAttempts, firstBackoff, () -> ThreadLocalRandom.current().nextDouble(), events);
     }
 
     /** With the jitter's random source given, so that tests can pin the backoff. */
     CallbackOutbox(RunStore store, CallbackSender sender, CallbackGuard guard, int maxAttempts, Duration firstBackoff,
                    DoubleSupplier random) {
+        this(store, sender, guard, maxAttempts, firstBackoff, random, CallbackEvents.NONE);
+    }
+
+    private CallbackOutbox(RunStore store, CallbackSender sender, CallbackGuard guard, int maxAttempts,
+                           Duration firstBackoff, DoubleSupplier random, CallbackEvents events) {
+        this.events = events;
         this.store = store;
         this.sender = sender;
         this.guard = guard;
@@ -53,6 +66,7 @@ public final class CallbackOutbox implements AutoCloseable {
 
     /** Sends in the background; never blocks the caller. */
     public void send(PendingCallback callback) {
+        events.pending(callback.runId());
         attempt(callback.runId(), callback.url(), callback.secret(), callback.body(), callback.attempts() + 1);
     }
 
@@ -61,6 +75,7 @@ public final class CallbackOutbox implements AutoCloseable {
         if (refused.isPresent()) {
             log.warn("run {} - callback refused: {}", runId, refused.get());
             record(runId, -1, false, true);
+            events.gaveUp(runId, attempt, -1);
             return;
         }
         sender.send(runId, url, secret, body).thenAccept(status -> {
@@ -68,6 +83,13 @@ public final class CallbackOutbox implements AutoCloseable {
             boolean retryable = status < 0 || status == 429 || status >= 500;
             boolean more = !delivered && retryable && attempt < maxAttempts;
             record(runId, status, delivered, !delivered && !more);
+            if (delivered) {
+                events.delivered(runId, attempt);
+            } else if (more) {
+                events.retried(runId, attempt, status);
+            } else {
+                events.gaveUp(runId, attempt, status);
+            }
             if (more) {
                 Duration wait = backoff(attempt);
                 log.info("run {} - callback attempt {} got {}, retrying in {} ms", runId, attempt,

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -33,17 +34,26 @@ public final class CallbackSender implements AutoCloseable {
     public static final String TIMESTAMPED_SIGNATURE_HEADER = "X-Light-Run-Signature-Timestamped";
     public static final String DELIVERY_HEADER = "X-Light-Run-Delivery";
     public static final String TIMESTAMP_HEADER = "X-Light-Run-Timestamp";
+    /** W3C trace context: the receiver's work joins the run's trace (only when tracing is on). */
+    public static final String TRACEPARENT_HEADER = "traceparent";
     private static final Logger log = LoggerFactory.getLogger(CallbackSender.class);
 
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("callback-", 0).factory());
     private final Duration timeout;
+    private final Function<String, String> traceparents;
     private final ReentrantLock clientLock = new ReentrantLock();
     /** Built at the first callback: a JDK HttpClient sets up TLS (cacerts, providers), ~10% of the server's start-up. */
     private volatile HttpClient client;
 
     public CallbackSender(Duration timeout) {
+        this(timeout, runId -> null);
+    }
+
+    /** With the {@code traceparent} of each run's callback ({@code runId -> header}; null: none). */
+    public CallbackSender(Duration timeout, Function<String, String> traceparents) {
         this.timeout = timeout;
+        this.traceparents = traceparents;
     }
 
     private HttpClient client() {
@@ -81,6 +91,10 @@ public final class CallbackSender implements AutoCloseable {
                 .header(DELIVERY_HEADER, runId)
                 .header(TIMESTAMP_HEADER, timestamp)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        String traceparent = traceparents.apply(runId);
+        if (traceparent != null) {
+            request.header(TRACEPARENT_HEADER, traceparent);
+        }
         if (secret != null) {
             request.header(SIGNATURE_HEADER, "sha256=" + hmacSha256Hex(secret, body));
             byte[] signed = new byte[timestamp.length() + 1 + body.length];

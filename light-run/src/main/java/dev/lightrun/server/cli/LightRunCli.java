@@ -15,13 +15,13 @@ import picocli.CommandLine.Command;
 import java.util.Optional;
 
 /**
- * {@code light-run}: the command-line entry point. Subcommands: {@code serve}, and the client's {@code run},
- * {@code runs}, {@code get}, {@code logs}, {@code cancel}, {@code download} ({@code cli.client}).
+ * {@code light-run}: the command-line entry point. Subcommands: {@code serve}, {@code keys}, and the client's
+ * {@code run}, {@code runs}, {@code get}, {@code logs}, {@code cancel}, {@code download} ({@code cli.client}).
  */
 @Command(name = "light-run", mixinStandardHelpOptions = true, versionProvider = LightRunCli.Version.class,
         description = "Runs a hardened Docker container per HTTP request and serves its exit code, logs and files.",
-        subcommands = {ServeCommand.class, RunCommand.class, RunsCommand.class, GetCommand.class, LogsCommand.class,
-                CancelCommand.class, DownloadCommand.class})
+        subcommands = {ServeCommand.class, KeysCommand.class, RunCommand.class, RunsCommand.class, GetCommand.class,
+                LogsCommand.class, CancelCommand.class, DownloadCommand.class})
 public final class LightRunCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -35,9 +35,20 @@ public final class LightRunCli implements Runnable {
 
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int execute(String... args) {
+        return execute(null, null, args);
+    }
+
+    /** Runs the CLI writing to {@code out} and {@code err} (null: the process's), for tests that read what it says. */
+    static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new LightRunCli());
         // "run --input @file.json" reads the file itself; picocli's @-files would split its JSON into arguments.
         cli.setExpandAtFiles(false);
+        if (out != null) {
+            cli.setOut(out);
+        }
+        if (err != null) {
+            cli.setErr(err);
+        }
         // One line, no stack trace, for bad flags and values.
         cli.setParameterExceptionHandler((e, arguments) -> {
             cli.getErr().println("light-run: " + oneLine(e));

@@ -4,7 +4,10 @@ import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.FilesMode;
 import dev.lightrun.server.LightRunServer;
+import dev.lightrun.server.auth.KeyRegistry;
+import dev.lightrun.server.auth.KeysFileException;
 import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.Setting;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.store.StoreException;
 import picocli.CommandLine;
@@ -42,6 +45,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--token",
             description = "Bearer token required on every route but /health (env LIGHT_RUN_TOKEN; default none: the API is open).")
     String token;
+
+    @Option(names = "--keys-file",
+            description = "API keys (names, token digests, scopes, quotas; see `light-run keys`), reloaded on SIGHUP and"
+                    + " when the file changes (env LIGHT_RUN_KEYS_FILE; default none).")
+    Path keysFile;
 
     @Option(names = "--body-limit",
             description = "Largest request body in bytes (env LIGHT_RUN_BODY_LIMIT, default ${DEFAULT-VALUE}).")
@@ -180,6 +188,16 @@ final class ServeCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}). Unsafe: anyone who reaches it can start containers.")
     boolean insecureNoAuth;
 
+    @Option(names = "--metrics-token",
+            description = "Bearer token that may read GET /metrics besides an admin, for a scraper (env"
+                    + " LIGHT_RUN_METRICS_TOKEN; default none).")
+    String metricsToken;
+
+    @Option(names = "--metrics-port",
+            description = "Separate port serving only GET /metrics, without authentication, on --host (env"
+                    + " LIGHT_RUN_METRICS_PORT; default none; 0 picks a free one).")
+    Integer metricsPort;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -188,6 +206,9 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig config;
         try {
             config = config();
+            KeyRegistry.validate(config.token(), config.keysFile());
+        } catch (KeysFileException e) {
+            return invalid(new ConfigException(Setting.KEYS_FILE, e.getMessage()));
         } catch (ConfigException e) {
             return invalid(e);
         }
@@ -198,6 +219,8 @@ final class ServeCommand implements Callable<Integer> {
         LightRunServer server;
         try {
             server = LightRunServer.startWhenDockerAnswers(config);
+        } catch (ConfigException e) {
+            return invalid(e);
         } catch (UncheckedIOException e) {
             return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
         } catch (StoreException e) {
@@ -214,6 +237,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             return fail("could not start: " + e.getMessage());
         }
+        reloadKeysOnHangup(server);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -230,7 +254,7 @@ final class ServeCommand implements Callable<Integer> {
     /** The config of the parsed options; a bad value is a {@link ConfigException} naming its flag and variable. */
     ServerConfig config() {
         return ServerConfig.builder()
-                .host(host).port(port).token(token).bodyLimitBytes(bodyLimit)
+                .host(host).port(port).token(token).keysFile(keysFile).bodyLimitBytes(bodyLimit)
                 .dataDir(dataDir).storeUrl(storeUrl).artifactsDir(artifactsDir).maxArtifactsBytes(maxArtifactsBytes)
                 .defaultTimeout(Duration.ofMillis(defaultTimeoutMs)).allowHostNetworks(allowHostNetwork)
                 .shutdownGrace(Duration.ofMillis(shutdownGraceMs)).maxLogBytes(maxLogBytes)
@@ -243,7 +267,20 @@ final class ServeCommand implements Callable<Integer> {
                         .maxConcurrent(maxConcurrent).maxQueue(maxQueue))
                 .callbacks(c -> c.allow(callbackAllow).maxAttempts(callbackMaxAttempts)
                         .firstBackoff(Duration.ofMillis(callbackBackoffMs)))
+                .metrics(m -> m.token(metricsToken).port(metricsPort))
                 .build();
+    }
+
+    /** {@code kill -HUP <pid>} reloads the keys file (the usual signal for "read your configuration again"). */
+    private static void reloadKeysOnHangup(LightRunServer server) {
+        if (server.config().keysFile() == null) {
+            return;
+        }
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> server.reloadKeys());
+        } catch (IllegalArgumentException e) {
+            // No SIGHUP on this platform (Windows): the file is still watched for changes.
+        }
     }
 
     private static String portInUse(ServerConfig config) {

@@ -3,6 +3,7 @@ package dev.lightrun.server.config;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -104,6 +105,11 @@ public record RunPolicy(int defaultMemoryMiB, int maxMemoryMiB, double defaultCp
         String tagged = hasTag(image) ? image : image + ":latest";
         return globs.stream().map(RunPolicy::globPattern)
                 .anyMatch(glob -> glob.matcher(image).matches() || glob.matcher(tagged).matches());
+    }
+
+    /** The first allow-list glob {@code image} matches; empty when none does (or the list is empty). */
+    public Optional<String> matchingImageGlob(String image) {
+        return allowedImages.stream().filter(glob -> imageMatches(List.of(glob), image)).findFirst();
     }
 
     /** Whether a request may name {@code runtime}. */

@@ -6,6 +6,7 @@ import dev.lightrun.server.auth.OpenAccessCheck;
 import dev.lightrun.server.auth.Origins;
 import dev.lightrun.server.store.StoreUrls;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -43,13 +44,17 @@ import java.util.function.Consumer;
  * @param allowedHosts       host names a {@code Host} header may name besides loopback ones, when listening on
  *                           loopback (default none)
  * @param insecureNoAuth     whether a server without a token may listen on a non-loopback address (default false)
+ * @param keysFile           the API keys file (names, token digests, scopes, quotas), reloaded when it changes; null
+ *                           for none (then only {@code token}, if set, is a key)
+ * @param metrics            who may scrape {@code GET /metrics} and where (default: an admin, on the API port)
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            String storeUrl, Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
                            Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
-                           List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth) {
+                           List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth,
+                           Path keysFile, MetricsSettings metrics) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -125,10 +130,20 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 throw new ConfigException(Setting.ALLOWED_HOSTS, e.getMessage());
             }
         }
-        String open = OpenAccessCheck.refusal(host, token != null, insecureNoAuth).orElse(null);
+        if (keysFile != null && !Files.isRegularFile(keysFile)) {
+            throw new ConfigException(Setting.KEYS_FILE, "no such file: " + keysFile
+                    + " (create one with `light-run keys add NAME --scopes run,read --file " + keysFile + "`)");
+        }
+        Objects.requireNonNull(metrics, "metrics was not specified");
+        String open = OpenAccessCheck.refusal(host, token != null || keysFile != null, insecureNoAuth).orElse(null);
         if (open != null) {
             throw new ConfigException(Setting.TOKEN, open);
         }
+    }
+
+    /** Whether requests need a key: a token or a keys file is set. */
+    public boolean authEnabled() {
+        return token != null || keysFile != null;
     }
 
     private static List<String> trimmed(List<String> values) {
@@ -181,12 +196,15 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private List<String> allowedOrigins = List.of();
         private List<String> allowedHosts = List.of();
         private boolean insecureNoAuth = Defaults.INSECURE_NO_AUTH;
+        private Path keysFile;
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
+        private final MetricsSettings.Builder metrics;
 
         private Builder() {
             policy = RunPolicy.builder();
             callbacks = CallbackSettings.builder();
+            metrics = MetricsSettings.builder();
         }
 
         private Builder(ServerConfig config) {
@@ -209,8 +227,10 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             allowedOrigins = config.allowedOrigins;
             allowedHosts = config.allowedHosts;
             insecureNoAuth = config.insecureNoAuth;
+            keysFile = config.keysFile;
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
+            metrics = config.metrics.toBuilder();
         }
 
         public Builder host(String value) {
@@ -313,6 +333,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Null: no keys file. */
+        public Builder keysFile(Path value) {
+            this.keysFile = value;
+            return this;
+        }
+
         /** Changes the run policy, e.g. {@code policy(p -> p.maxConcurrent(2).maxQueue(3))}. */
         public Builder policy(Consumer<RunPolicy.Builder> change) {
             change.accept(policy);
@@ -325,6 +351,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Changes who may scrape metrics and where, e.g. {@code metrics(m -> m.token("...").port(9464))}. */
+        public Builder metrics(Consumer<MetricsSettings.Builder> change) {
+            change.accept(metrics);
+            return this;
+        }
+
         /** @throws ConfigException naming the first setting with a bad value */
         public ServerConfig build() {
             Objects.requireNonNull(dataDir, "dataDir was not specified");
@@ -332,7 +364,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, storeUrl, shutdownGrace,
                     maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode, allowedOrigins,
-                    allowedHosts, insecureNoAuth);
+                    allowedHosts, insecureNoAuth, keysFile, metrics.build());
         }
     }
 
@@ -344,7 +376,8 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
                 + ", storeUrl=" + (storeUrl == null ? "sqlite" : StoreUrls.masked(storeUrl))
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
-                + ", insecureNoAuth=" + insecureNoAuth + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode
+                + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
+                + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + ", metrics=" + metrics + "]";
     }
 }

@@ -16,6 +16,8 @@ public enum Setting {
     HOST("host", Defaults.HOST),
     PORT("port", Defaults.PORT),
     TOKEN("token", null),
+    /** None: only the token's key (or an open server). */
+    KEYS_FILE("keys-file", null),
     BODY_LIMIT("body-limit", Defaults.BODY_LIMIT_BYTES),
     DATA_DIR("data-dir", Defaults.dataDir()),
     /** None: the SQLite store in the data folder. */
@@ -48,7 +50,11 @@ public enum Setting {
     ALLOWED_ORIGINS("allowed-origins", null),
     /** None: only loopback names. */
     ALLOWED_HOSTS("allowed-hosts", null),
-    INSECURE_NO_AUTH("insecure-no-auth", Defaults.INSECURE_NO_AUTH);
+    INSECURE_NO_AUTH("insecure-no-auth", Defaults.INSECURE_NO_AUTH),
+    /** No default: only an admin may scrape. */
+    METRICS_TOKEN("metrics-token", null),
+    /** No default: /metrics only on the API port. */
+    METRICS_PORT("metrics-port", null);
 
     private final String flag;
     private final String env;

@@ -34,13 +34,12 @@ final class ArtifactRoutes {
     }
 
     void list(Context ctx) {
-        String id = RunRoutes.runId(ctx);
-        ctx.json(runs.get(id).artifacts());
+        ctx.json(RunRoutes.visibleRun(ctx, runs).artifacts());
     }
 
     void download(Context ctx) throws IOException {
-        String id = RunRoutes.runId(ctx);
-        RunState state = runs.get(id);
+        RunState state = RunRoutes.visibleRun(ctx, runs);
+        String id = state.id();
         String path = ctx.pathParam("path");
         Path file = artifacts.resolve(id, path)
                 .orElseThrow(() -> ApiException.notFound("artifact " + path + " of run " + id + " not found"));

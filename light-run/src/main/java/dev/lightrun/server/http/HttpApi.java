@@ -3,15 +3,22 @@ package dev.lightrun.server.http;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
+import dev.lightrun.server.auth.AuditLog;
 import dev.lightrun.server.auth.BrowserRequest;
 import dev.lightrun.server.auth.BrowserRules;
 import dev.lightrun.server.auth.CorsHeaders;
+import dev.lightrun.server.auth.FailedAuthLimiter;
+import dev.lightrun.server.auth.KeyRegistry;
 import dev.lightrun.server.auth.Loopback;
+import dev.lightrun.server.auth.RouteScopes;
 import dev.lightrun.server.auth.Verdict;
 import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.config.ServerConfig;
 import dev.lightrun.server.logs.RunLogs;
+import dev.lightrun.server.metrics.ScrapeToken;
+import dev.lightrun.server.metrics.Telemetry;
 import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.Caller;
 import dev.lightrun.server.model.ApiException;
 import dev.lightrun.server.networks.NetworkService;
 import dev.lightrun.server.runs.RunRequestRules;
@@ -32,13 +39,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The HTTP API on Javalin (Jetty 12, virtual threads): routes, browser rules then bearer auth, one JSON error shape
- * for every failure, one log line per request (method, path, status, time, run id; never a body).
+ * The HTTP API on Javalin (Jetty 12, virtual threads): routes, the browser rules, then bearer auth against the keys and
+ * a scope per route, one JSON error shape for every failure, one log line per request (method, path, status, time,
+ * run id; never a body) and one audit line per mutating request.
  */
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -54,28 +63,40 @@ public final class HttpApi {
 
     /** Builds the app (not started). */
     public static Javalin create(ServerConfig config, RunService runs, ArtifactStore artifacts,
-                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version) {
+                                 NetworkService networks, RunLogs logs, CallbackGuard callbackGuard, String version,
+                                 KeyRegistry keys, AuditLog audit, Telemetry telemetry) {
         RunRoutes runRoutes = new RunRoutes(runs,
                 new RunRequestParser(new RunRequestRules(config.allowHostNetworks(), config.policy(), callbackGuard)),
                 config.bodyLimitBytes());
         ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);
         LogRoutes logRoutes = new LogRoutes(runs, logs);
-        BearerAuth auth = config.token() == null ? null : new BearerAuth(config.token());
+        BearerAuth auth = keys.enabled() ? new BearerAuth(keys, new FailedAuthLimiter(Clock.systemUTC())) : null;
+        AuditRoutes auditRoutes = new AuditRoutes(audit, keys);
         BrowserRules browser = new BrowserRules(config.allowedOrigins(), config.allowedHosts(),
                 Loopback.isLoopback(config.host()));
         byte[] openApi = loadOpenApi(version);
+        ScrapeToken scrapeToken = ScrapeToken.of(config.metrics().token());
         return Javalin.create(app -> {
             configure(app, config);
+            MetricsRoute.observe(app, telemetry, requests, auditRoutes::record);
             app.routes.before(ctx -> {
                 // The browser rules first: an evil page is refused even when its request carries a valid token.
                 if (!applyBrowserRules(ctx, browser)) {
                     return;
                 }
-                if (auth != null && !ctx.path().equals("/health")) {
+                if (MetricsRoute.scraper(ctx, scrapeToken)) {
+                    Callers.set(ctx, MetricsRoute.SCRAPER);
+                } else if (auth == null) {
+                    Callers.set(ctx, Caller.OPEN);
+                } else if (!RouteScopes.isPublic(ctx.method().name(), ctx.path())) {
                     auth.check(ctx);
                 }
             });
+            // Who may call which route: one table (RouteScopes), checked once the route is known.
+            app.routes.beforeMatched(ctx -> RouteScopes.check(Callers.of(ctx), ctx.method().name(),
+                    ctx.endpoints().matchedHttpEndpoint().path));
+            app.routes.get("/metrics", ctx -> MetricsRoute.scrape(ctx, telemetry));
             app.routes.get("/health", ctx -> health(ctx, runs, version));
             app.routes.post("/run", runRoutes::submit);
             app.routes.get("/runs", runRoutes::list);
@@ -94,6 +115,7 @@ public final class HttpApi {
             app.routes.get("/runs/{id}/artifacts", artifactRoutes::list);
             app.routes.get("/runs/{id}/artifacts/<path>", artifactRoutes::download);
             app.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+            app.routes.get("/audit", auditRoutes::list);
             registerErrors(app);
         });
     }
@@ -153,11 +175,6 @@ public final class HttpApi {
         app.jetty.modifyServer(server -> {
             server.insertHandler(new GracefulHandler());
             server.setStopTimeout(STOP_TIMEOUT_MS);
-        });
-        app.requestLogger.http((ctx, ms) -> {
-            Object runId = ctx.attribute(RunRoutes.RUN_ID_ATTRIBUTE);
-            requests.info("{} {} {} {} ms{}", ctx.method().name(), ctx.path(), ctx.statusCode(), Math.round(ms),
-                    runId == null ? "" : " run=" + runId);
         });
     }
 

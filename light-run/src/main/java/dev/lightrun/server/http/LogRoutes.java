@@ -34,8 +34,7 @@ final class LogRoutes {
     }
 
     void get(Context ctx) throws IOException, InterruptedException {
-        String id = RunRoutes.runId(ctx);
-        runs.get(id);
+        String id = RunRoutes.visibleRun(ctx, runs).id();
         String stream = ctx.queryParam("stream");
         if (stream != null && !stream.equals("stdout") && !stream.equals("stderr")) {
             throw ApiException.badRequest("stream", "must be stdout or stderr");

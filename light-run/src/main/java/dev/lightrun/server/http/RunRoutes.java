@@ -1,9 +1,14 @@
 package dev.lightrun.server.http;
 
+import dev.lightrun.server.auth.ApiKey;
+import dev.lightrun.server.auth.RouteScopes;
 import dev.lightrun.server.model.ApiError;
 import dev.lightrun.server.model.ApiException;
+import dev.lightrun.server.model.Caller;
 import dev.lightrun.server.model.RunIds;
+import dev.lightrun.server.model.RunState;
 import dev.lightrun.server.model.RunStatus;
+import dev.lightrun.server.model.Scope;
 import dev.lightrun.server.runs.RunRequest;
 import dev.lightrun.server.runs.RunService;
 import io.javalin.http.Context;
@@ -17,7 +22,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 
-/** The run routes: submit (sync or detached), list, get, cancel, delete. */
+/** The run routes: submit (sync or detached), list, get, cancel, delete; each only on runs the caller may see. */
 final class RunRoutes {
     static final String RUN_ID_ATTRIBUTE = "runId";
 
@@ -49,9 +54,13 @@ final class RunRoutes {
             }
         }
         RunRequest request = parser.parse(readBodyWithLimit(ctx));
+        Caller caller = Callers.of(ctx);
+        if (!request.run().isEmpty() && !caller.may(Scope.BUILD)) {
+            throw RouteScopes.forbidden(Scope.BUILD, "build steps (run)");
+        }
         RunService.Submitted submitted;
         try {
-            submitted = runs.submit(request, Callers.of(ctx));
+            submitted = runs.submit(request, caller);
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("$", e.getMessage());
         }
@@ -93,8 +102,9 @@ final class RunRoutes {
     static final int MAX_PAGE = 1000;
 
     /**
-     * GET /runs?status=&limit=&cursor=: a JSON array (as the original light-run answers), newest first; the next page's
-     * cursor is in the {@code X-Next-Cursor} header and a {@code Link: <...>; rel="next"} header.
+     * GET /runs?status=&owner=&limit=&cursor=: a JSON array (as the original light-run answers), newest first; the next
+     * page's cursor is in the {@code X-Next-Cursor} header and a {@code Link: <...>; rel="next"} header. A key lists
+     * only its own runs; an admin lists every tenant's, or one tenant's with {@code owner}.
      */
     void list(Context ctx) {
         RunStatus status = null;
@@ -119,10 +129,19 @@ final class RunRoutes {
         if (cursor != null && !RunIds.looksValid(cursor)) {
             throw ApiException.badRequest("cursor", "must be a run id from X-Next-Cursor");
         }
-        var page = runs.page(status, limit, cursor);
+        String ownerParam = ctx.queryParam("owner");
+        if (ownerParam != null && !ApiKey.isValidName(ownerParam)) {
+            throw ApiException.badRequest("owner", "must be a key name");
+        }
+        Caller caller = Callers.of(ctx);
+        if (!caller.isAdmin() && ownerParam != null && !ownerParam.equals(caller.name())) {
+            throw RouteScopes.forbidden(Scope.ADMIN, "listing another key's runs");
+        }
+        var page = runs.page(status, caller.isAdmin() ? ownerParam : caller.name(), limit, cursor);
         if (page.next() != null) {
             ctx.header("X-Next-Cursor", page.next());
-            ctx.header("Link", "</runs?" + (statusParam == null ? "" : "status=" + statusParam + "&") + "limit=" + limit
+            ctx.header("Link", "</runs?" + (statusParam == null ? "" : "status=" + statusParam + "&")
+                    + (ownerParam == null ? "" : "owner=" + ownerParam + "&") + "limit=" + limit
                     + "&cursor=" + page.next() + ">; rel=\"next\"");
         }
         ctx.json(page.runs());
@@ -130,7 +149,7 @@ final class RunRoutes {
 
     /** POST /runs/{id}/stop {signal?, grace? (ms, <= 300000)}: signal, then kill after the grace period. */
     void stop(Context ctx) {
-        String id = runId(ctx);
+        String id = visibleRun(ctx, runs).id();
         var body = JsonBodies.object(ctx.bodyAsBytes(), Set.of("signal", "grace"), true);
         String signal = JsonBodies.text(body, "signal");
         if (signal != null && !signal.matches("(SIG)?[A-Z0-9]{1,10}")) {
@@ -161,7 +180,20 @@ final class RunRoutes {
     }
 
     void get(Context ctx) {
-        ctx.json(runs.get(runId(ctx)));
+        ctx.json(visibleRun(ctx, runs));
+    }
+
+    /**
+     * The run of the path, when the caller may see it: every route on one run goes through here before it acts.
+     * Another tenant's run is 404 with the body of an unknown id (never 403), so ids cannot be probed.
+     */
+    static RunState visibleRun(Context ctx, RunService runs) {
+        String id = runId(ctx);
+        RunState run = runs.get(id);
+        if (!Callers.of(ctx).sees(run)) {
+            throw ApiException.runNotFound(id);
+        }
+        return run;
     }
 
     /** The run id of the path, also noted for the request log line. */
@@ -171,8 +203,8 @@ final class RunRoutes {
         return id;
     }
 
-    private static void noContent(Context ctx, Consumer<String> action) {
-        action.accept(runId(ctx));
+    private void noContent(Context ctx, Consumer<String> action) {
+        action.accept(visibleRun(ctx, runs).id());
         ctx.status(204);
     }
 }

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 /**
  * Splits a run's raw output into lines and appends them as JSON records to the current segment; rolls to a new
@@ -33,6 +34,7 @@ final class LogWriter implements LogSink {
     private final long segmentCap;
     private final ObjectMapper json;
     private final Runnable onClose;
+    private final LongConsumer onDropped;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ByteArrayOutputStream stdoutLine = new ByteArrayOutputStream();
@@ -45,6 +47,12 @@ final class LogWriter implements LogSink {
     private boolean failed;
 
     LogWriter(Path dir, String runId, long capBytes, ObjectMapper json, Runnable onClose) {
+        this(dir, runId, capBytes, json, onClose, bytes -> { });
+    }
+
+    /** With {@code onDropped} told of every segment's bytes dropped to respect the cap. */
+    LogWriter(Path dir, String runId, long capBytes, ObjectMapper json, Runnable onClose, LongConsumer onDropped) {
+        this.onDropped = onDropped;
         this.dir = dir;
         this.runId = runId;
         this.segmentCap = Math.max(1024, capBytes / 2);
@@ -102,7 +110,9 @@ final class LogWriter implements LogSink {
         segment++;
         Path older = dir.resolve(runId + "." + (segment - 2) + ".jsonl");
         if (Files.exists(older)) {
-            droppedBytes += Files.size(older);
+            long size = Files.size(older);
+            droppedBytes += size;
+            onDropped.accept(size);
             Files.delete(older);
         }
         out = Files.newOutputStream(dir.resolve(runId + "." + segment + ".jsonl"), StandardOpenOption.CREATE,

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Each run's stdout and stderr, captured to disk as they arrive: {@code <logs dir>/<run id>.<segment>.jsonl}, one
@@ -29,6 +30,7 @@ public final class RunLogs {
     private final long capBytes;
     private final ObjectMapper json;
     private final ConcurrentHashMap<String, LogWriter> writers = new ConcurrentHashMap<>();
+    private final LongAdder droppedTotal = new LongAdder();
 
     public RunLogs(Path dir, long capBytes, ObjectMapper json) {
         try {
@@ -46,7 +48,8 @@ public final class RunLogs {
      */
     public LogSink writerFor(String runId) {
         deleteFiles(runId);
-        LogWriter writer = new LogWriter(dir, runId, capBytes, json, () -> writers.remove(runId));
+        LogWriter writer = new LogWriter(dir, runId, capBytes, json, () -> writers.remove(runId),
+                droppedTotal::add);
         writers.put(runId, writer);
         return writer;
     }
@@ -88,6 +91,11 @@ public final class RunLogs {
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    /** Bytes of output all runs dropped to respect the cap since this process started (for metrics). */
+    public long droppedBytesTotal() {
+        return droppedTotal.sum();
     }
 
     /** Bytes dropped to respect the cap, as recorded by the writer. */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -27,8 +28,11 @@ final class ArtifactEviction {
     /** True for a run this process is still executing: never a candidate, whatever the store says. */
     private final Predicate<String> live;
     private final ReentrantLock lock = new ReentrantLock();
+    private final Consumer<String> evicted;
 
-    ArtifactEviction(ArtifactStore artifacts, RunLogs logs, RunStore store, long cap, Predicate<String> live) {
+    ArtifactEviction(ArtifactStore artifacts, RunLogs logs, RunStore store, long cap, Predicate<String> live,
+                     Consumer<String> evicted) {
+        this.evicted = evicted;
         this.artifacts = artifacts;
         this.logs = logs;
         this.store = store;
@@ -44,7 +48,7 @@ final class ArtifactEviction {
         Set<String> onDisk = new HashSet<>(artifacts.runsOnDisk());
         String cursor = null;
         do {
-            RunStore.Page page = store.page(null, 1000, cursor);
+            RunStore.Page page = store.page(null, null, 1000, cursor);
             for (RunState state : page.runs()) {
                 if (onDisk.remove(state.id()) && state.status().isTerminal() && !state.artifacts().isEmpty()) {
                     artifacts.recordFinished(state.id(), state.artifactBytes());
@@ -91,6 +95,7 @@ final class ArtifactEviction {
                     logs.delete(candidate);
                     store.delete(candidate);
                     log.info("run {} - evicted: artifacts over the cap of {} bytes", candidate, cap);
+                    evicted.accept(candidate);
                 } catch (IOException e) {
                     log.warn("run {} - eviction failed: {}", candidate, e.toString());
                 }

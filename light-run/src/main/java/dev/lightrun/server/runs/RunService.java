@@ -4,10 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.Execution;
-import dev.lightrun.runner.ExtractPolicy;
-import dev.lightrun.runner.Extraction;
 import dev.lightrun.runner.LogSink;
-import dev.lightrun.runner.Reattach;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
@@ -35,9 +32,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -60,11 +54,12 @@ public final class RunService {
     private final ObjectMapper json;
     private final ArtifactEviction eviction;
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, CompletableFuture<RunState>> finishing = new ConcurrentHashMap<>();
+    private final FinalStates finishing = new FinalStates();
     private final Admission admission;
     private final Function<String, Quota> restartQuotas;
     private final RateLimiter rates;
     private final RequestQuotas requestQuotas;
+    private final RunEvents events;
     private volatile boolean shuttingDown;
 
     /** A run this process is executing, and whether a client is waiting for it. */
@@ -75,25 +70,28 @@ public final class RunService {
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
                       int maxConcurrent, int maxQueue) {
         this(runner, store, artifacts, callbacks, specs, logs, json, maxArtifactsBytes, maxConcurrent, maxQueue,
-                owner -> Quota.UNLIMITED);
+                owner -> Quota.UNLIMITED, RunEvents.NONE);
     }
 
     /**
      * @param restartQuotas the quota of an owner, for the runs {@link #recover()} puts back in line (their caller is
      *                      gone; its {@code maxConcurrent} still applies to them); {@link Quota#UNLIMITED} for an owner
      *                      no longer known. Never called with a null owner.
+     * @param events        told of every run's lifecycle (metrics, traces); {@link RunEvents#NONE} for nobody
      */
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
-                      int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas) {
+                      int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, RunEvents events) {
         this(runner, store, artifacts, callbacks, specs, logs, json, maxArtifactsBytes, maxConcurrent, maxQueue,
-                restartQuotas, System::nanoTime);
+                restartQuotas, events, System::nanoTime);
     }
 
     /** As above, with the clock of the runsPerMinute buckets ({@code System::nanoTime}; tests pass a fake one). */
     RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
-               int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, LongSupplier nanoTime) {
+               int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, RunEvents events,
+               LongSupplier nanoTime) {
+        this.events = events;
         this.admission = new Admission(maxConcurrent, maxQueue);
         this.restartQuotas = restartQuotas;
         this.rates = new RateLimiter(nanoTime);
@@ -105,7 +103,8 @@ public final class RunService {
         this.specs = specs;
         this.logs = logs;
         this.json = json;
-        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey);
+        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey,
+                events::evicted);
     }
 
     /** A run that was accepted: its first state, and its final state once it ends. */
@@ -122,6 +121,15 @@ public final class RunService {
      * runsPerMinute token.
      */
     public Submitted submit(RunRequest request, Caller caller) {
+        try {
+            return admit(request, caller);
+        } catch (ApiException refusal) {
+            events.rejected(caller, refusal);
+            throw refusal;
+        }
+    }
+
+    private Submitted admit(RunRequest request, Caller caller) {
         if (shuttingDown) {
             throw new ApiException(ApiError.UNAVAILABLE, "the server is shutting down; try again shortly");
         }
@@ -130,20 +138,11 @@ public final class RunService {
         String id = RunIds.next();
         // Built once here to refuse an invalid run before anything is recorded; built again when it starts.
         var spec = specs.create(id, effective, LogSink.NONE);
-        Integer perMinute = caller.quota().runsPerMinute();
-        if (perMinute != null) {
-            rates.tryAcquire(caller.name(), perMinute).ifPresent(wait -> {
-                throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name() + "' may submit " + perMinute
-                        + " run(s) per minute, its runsPerMinute quota; the next is allowed in " + wait.toSeconds()
-                        + " s").withField("quota", "runsPerMinute").withRetryAfter(wait);
-            });
-        }
+        rates.acquire(caller);
         try {
             return admit(id, effective, spec.timeout(), caller);
         } catch (RuntimeException e) {
-            if (perMinute != null) {
-                rates.refund(caller.name(), perMinute);
-            }
+            rates.refund(caller);
             throw e;
         }
     }
@@ -167,6 +166,8 @@ public final class RunService {
                     + "' already has " + caller.quota().maxQueued() + " run(s) waiting, its maxQueued quota; retry"
                     + " when one has started").withField("quota", "maxQueued");
             case QUEUE -> {
+                events.accepted(queued);
+                events.queued(queued);
                 log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 return new Submitted(queued, finished);
             }
@@ -180,6 +181,8 @@ public final class RunService {
                     throw e;
                 }
                 finishing.put(id, finished);
+                events.accepted(running);
+                events.started(running, Duration.ZERO);
                 log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 launch(running, request);
                 return new Submitted(running, finished);
@@ -191,16 +194,8 @@ public final class RunService {
      * Waits (at most {@code limit}) until a run this process is finishing has its final state stored; returns at once
      * for a run that is not in flight here (already recorded, or never ours).
      */
-    public void awaitRecorded(String id, Duration limit) throws InterruptedException {
-        CompletableFuture<RunState> finished = finishing.get(id);
-        if (finished == null) {
-            return;
-        }
-        try {
-            finished.get(limit.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            // Not recorded in time (or it failed to be): the caller goes on; the state says what the store has.
-        }
+    public void awaitRecorded(String id, Duration limit) {
+        finishing.await(id, limit);
     }
 
     private byte[] requestBytes(RunRequest request) {
@@ -227,6 +222,7 @@ public final class RunService {
         for (Admission.Waiting waiting : next) {
             RunState running = waiting.state().startedNow();
             store.started(running);
+            events.started(running, Duration.between(running.queuedAt(), running.startedAt()));
             log.info("run {} - started after {} ms in the queue", running.id(),
                     Duration.between(running.queuedAt(), running.startedAt()).toMillis());
             launch(running, waiting.request());
@@ -244,7 +240,7 @@ public final class RunService {
         complete(RunStates.finished(accepted, result));
     }
 
-    private void complete(RunState done) {
+    void complete(RunState done) {
         String id = done.id();
         Optional<RunPlan> plan = store.plan(id);
         byte[] callbackBody = null;
@@ -262,14 +258,12 @@ public final class RunService {
         }
         log.info("run {} - {} (exit {}, {} ms{})", id, done.status().json(), done.exitCode(), done.durationMs(),
                 done.errorCode() == null ? "" : ", " + done.errorCode());
+        events.finished(done);
         if (callbackBody != null) {
             callbacks.send(new RunStore.PendingCallback(id, plan.get().callbackUrl(), plan.get().callbackSecret(),
                     callbackBody, 0));
         }
-        CompletableFuture<RunState> waiter = finishing.remove(id);
-        if (waiter != null) {
-            waiter.complete(done);
-        }
+        finishing.complete(id, done);
         if (!shuttingDown) {
             startWaiting(admission.release(id));
         } else {
@@ -279,59 +273,32 @@ public final class RunService {
     }
 
     /**
-     * At start-up, before serving: every run recorded as running is matched with its container by label. A running
-     * container is followed to its end, an exited one is finished from its exit code, a missing one ends failed
-     * saying so. Callbacks left undelivered by the previous process are sent first: the runs finished here send
-     * their own, so sending the outbox after them would deliver those twice. (Containers of ours that no run knows
-     * are removed by the {@link Maintenance} sweep that runs right after.)
+     * At start-up, before serving: picks up what the previous process left (see {@link RunRecovery}): running runs
+     * re-attached or ended LOST, queued runs back in line, pending callbacks resent.
      */
     public void recover() {
         eviction.loadSizes();
-        // Before any run is finished here: a run ended below (LOST) adds its callback, sent once, by complete().
-        int callbacksPending = callbacks.sendPending();
-        int reattached = 0;
-        int lost = 0;
-        for (RunState state : store.running()) {
-            RunPlan plan = store.plan(state.id()).orElse(new RunPlan(List.of(), Duration.ZERO, null, null));
-            Extraction extraction = plan.extract().isEmpty() ? null : new Extraction(plan.extract(),
-                    artifacts.folderOf(state.id()), ExtractPolicy.ON_SUCCESS, specs.maxRunArtifactBytes(),
-                    specs.maxRunArtifactBytes());
-            Optional<Execution> execution;
-            try {
-                Instant started = state.startedAt() == null ? state.queuedAt() : state.startedAt();
-                execution = runner.reattach(new Reattach(state.id(), started.plus(plan.timeout()), extraction,
-                        logs.writerFor(state.id()), specs.stateLogBytes()));
-            } catch (RunnerException e) {
-                log.warn("run {} - could not look for its container: {}", state.id(), e.getMessage());
-                continue;
-            }
-            if (execution.isPresent()) {
-                admission.occupy(state.id(), state.owner());
-                track(state, execution.get(), state.detached());
-                reattached++;
-            } else {
-                logs.delete(state.id());
-                complete(state.endedWithoutContainer(RunStatus.FAILED, "its container was gone when light-run"
-                        + " restarted (removed while the server was down)", RunErrorCode.LOST));
-                lost++;
-            }
-        }
-        int requeued = 0;
-        for (RunStore.Queued queued : store.queued()) {
-            try {
-                RunRequest request = json.readValue(queued.request(), RunRequest.class);
-                String owner = queued.state().owner();
-                admission.requeue(new Admission.Waiting(queued.state(), request),
-                        owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner));
-                requeued++;
-            } catch (IOException | RuntimeException e) {
-                complete(queued.state().endedWithoutContainer(RunStatus.FAILED,
-                        "its queued request could not be read back after a restart: " + e.getMessage(), RunErrorCode.LOST));
-            }
-        }
+        new RunRecovery(this, runner, store, artifacts, callbacks, specs, logs, json).run();
+    }
+
+    /** A run found running at start-up: it holds a slot again and is followed to its end. */
+    void reattached(RunState state, Execution execution) {
+        admission.occupy(state.id(), state.owner());
+        events.reattached(state);
+        track(state, execution, state.detached());
+    }
+
+    /** A run found queued at start-up, back in its owner's line with the quota its key has now. */
+    void requeued(RunState state, RunRequest request) {
+        String owner = state.owner();
+        admission.requeue(new Admission.Waiting(state, request),
+                owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner));
+        events.queued(state);
+    }
+
+    /** Starts the queued runs that free slots allow (after recovery put them back in line). */
+    void startQueued() {
         startWaiting(admission.fill());
-        log.info("recovery - {} run(s) re-attached, {} lost, {} queued run(s) back in line, {} callback(s) resent",
-                reattached, lost, requeued, callbacksPending);
     }
 
     /**
@@ -343,10 +310,7 @@ public final class RunService {
         // Queued runs stay queued in the store and start after the next start; a client waiting for one gets its
         // queued state now rather than a dropped connection.
         for (Admission.Waiting waiting : admission.queued()) {
-            CompletableFuture<RunState> waiter = finishing.remove(waiting.state().id());
-            if (waiter != null) {
-                waiter.complete(waiting.state());
-            }
+            finishing.complete(waiting.state().id(), waiting.state());
         }
         List<String> sync = executions.entrySet().stream().filter(e -> !e.getValue().detached())
                 .map(Map.Entry::getKey).toList();
@@ -356,30 +320,14 @@ public final class RunService {
         log.info("shutdown - waiting up to {} for {} sync run(s)", grace, sync.size());
         long deadline = System.nanoTime() + grace.toNanos();
         for (String id : sync) {
-            awaitFinal(id, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            finishing.await(id, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         }
         for (String id : sync) {
             Tracked tracked = executions.get(id);
             if (tracked != null && tracked.execution().cancel()) {
                 log.info("run {} - cancelled by shutdown", id);
-                awaitFinal(id, Duration.ofSeconds(10));
+                finishing.await(id, Duration.ofSeconds(10));
             }
-        }
-    }
-
-    private void awaitFinal(String id, Duration timeout) {
-        CompletableFuture<RunState> waiter = finishing.get(id);
-        if (waiter == null) {
-            return;
-        }
-        try {
-            waiter.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            // still running: the caller decides
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            log.warn("run {} - finished with an error: {}", id, e.getCause().toString());
         }
     }
 
@@ -392,9 +340,9 @@ public final class RunService {
         return store.find(id).orElseThrow(() -> ApiException.runNotFound(id));
     }
 
-    /** One page of runs, newest first. */
-    public RunStore.Page page(RunStatus status, int limit, String cursor) {
-        return store.page(status, limit, cursor);
+    /** One page of runs, newest first; {@code owner} null for every owner's. */
+    public RunStore.Page page(RunStatus status, String owner, int limit, String cursor) {
+        return store.page(status, owner, limit, cursor);
     }
 
     /** Kills a running run, or takes a queued one out of line; it ends {@code cancelled}. 404 when unknown or finished. */

@@ -39,6 +39,13 @@ final class Migrations {
             // 3: a callback that will not be retried any more (4xx, refused URL, attempts used up)
             """
             ALTER TABLE callbacks ADD COLUMN gave_up_at TEXT
+            """,
+            // 4: the owner of each run (the key that started it), for listing one tenant's runs. Rows written since
+            // the state carried an owner get it from there; older rows keep null, which only an admin sees.
+            """
+            ALTER TABLE runs ADD COLUMN owner TEXT;
+            UPDATE runs SET owner = json_extract(state, '$.owner');
+            CREATE INDEX runs_by_owner ON runs(owner, id)
             """);
 
     private Migrations() {

@@ -204,10 +204,13 @@ public final class PostgresRunStore implements RunStore {
     }
 
     @Override
-    public Page page(RunStatus status, int limit, String cursor) {
+    public Page page(RunStatus status, String owner, int limit, String cursor) {
         StringBuilder sql = new StringBuilder("SELECT " + STATE_COLUMNS + STATE_FROM + " WHERE TRUE");
         if (status != null) {
             sql.append(" AND r.status = ?");
+        }
+        if (owner != null) {
+            sql.append(" AND r.owner = ?");
         }
         if (cursor != null) {
             sql.append(" AND r.id < ?");
@@ -218,6 +221,9 @@ public final class PostgresRunStore implements RunStore {
             int i = 1;
             if (status != null) {
                 st.setString(i++, status.json());
+            }
+            if (owner != null) {
+                st.setString(i++, owner);
             }
             if (cursor != null) {
                 st.setString(i++, cursor);

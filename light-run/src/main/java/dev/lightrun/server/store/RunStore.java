@@ -10,8 +10,8 @@ import java.util.Optional;
 
 /**
  * Where runs live. Hides SQL: {@link SqliteRunStore} (one file, the default) and {@link PostgresRunStore} (a database
- * several servers can share) keep the same rows and keep this contract alike. Thread-safe; every write is durable when the call returns, so a state is never acknowledged before it is
- * stored.
+ * several servers can share) keep the same rows and this same contract. Thread-safe; every write is durable when the
+ * call returns, so a state is never acknowledged before it is stored.
  */
 public interface RunStore extends AutoCloseable {
 
@@ -43,8 +43,11 @@ public interface RunStore extends AutoCloseable {
     /** Runs recorded as running, oldest first: what start-up recovery must reconcile. */
     List<RunState> running();
 
-    /** One page, newest first; {@code status} null for all; {@code cursor} is the last id of the previous page. */
-    Page page(RunStatus status, int limit, String cursor);
+    /**
+     * One page, newest first; {@code status} null for all; {@code owner} (a key's name) null for every owner's runs;
+     * {@code cursor} is the last id of the previous page.
+     */
+    Page page(RunStatus status, String owner, int limit, String cursor);
 
     /** Removes the run and its pending callback; true when it existed. */
     boolean delete(String id);

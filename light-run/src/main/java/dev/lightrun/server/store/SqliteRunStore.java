@@ -62,14 +62,16 @@ public final class SqliteRunStore implements RunStore {
 
     @Override
     public void create(RunState state, RunPlan plan, byte[] pendingRequest) {
-        write("INSERT INTO runs(id, status, state, plan, updated_at, request) VALUES (?, ?, ?, ?, ?, ?)", st -> {
-            st.setString(1, state.id());
-            st.setString(2, state.status().json());
-            st.setString(3, StoredJson.write(state));
-            st.setString(4, StoredJson.write(plan));
-            st.setString(5, Instant.now().toString());
-            st.setBytes(6, pendingRequest);
-        });
+        write("INSERT INTO runs(id, status, state, plan, updated_at, request, owner) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                st -> {
+                    st.setString(1, state.id());
+                    st.setString(2, state.status().json());
+                    st.setString(3, StoredJson.write(state));
+                    st.setString(4, StoredJson.write(plan));
+                    st.setString(5, Instant.now().toString());
+                    st.setBytes(6, pendingRequest);
+                    st.setString(7, state.owner());
+                });
     }
 
     @Override
@@ -172,10 +174,13 @@ public final class SqliteRunStore implements RunStore {
     }
 
     @Override
-    public Page page(RunStatus status, int limit, String cursor) {
+    public Page page(RunStatus status, String owner, int limit, String cursor) {
         StringBuilder sql = new StringBuilder("SELECT " + STATE_COLUMNS + STATE_FROM + " WHERE 1 = 1");
         if (status != null) {
             sql.append(" AND r.status = ?");
+        }
+        if (owner != null) {
+            sql.append(" AND r.owner = ?");
         }
         if (cursor != null) {
             sql.append(" AND r.id < ?");
@@ -186,6 +191,9 @@ public final class SqliteRunStore implements RunStore {
             int i = 1;
             if (status != null) {
                 st.setString(i++, status.json());
+            }
+            if (owner != null) {
+                st.setString(i++, owner);
             }
             if (cursor != null) {
                 st.setString(i++, cursor);

@@ -68,7 +68,7 @@ class RunServiceQuotaTest {
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, DEFAULT_TIMEOUT, 64 * 1024, false, POLICY);
         service = new RunService(runner, store, artifacts, outbox, specs,
                 new RunLogs(dir.resolve("logs"), 1024 * 1024, Json.MAPPER), Json.MAPPER, Long.MAX_VALUE,
-                maxConcurrent, maxQueue, restartQuotas, nanos::get);
+                maxConcurrent, maxQueue, restartQuotas, RunEvents.NONE, nanos::get);
         return service;
     }
 
@@ -109,11 +109,11 @@ class RunServiceQuotaTest {
 
     /** The refusal of {@code call}: its error, and that nothing was recorded nor started for it. */
     private ApiException refusal(ThrowingCallable call) {
-        int recorded = service.page(null, 100, null).runs().size();
+        int recorded = service.page(null, null, 100, null).runs().size();
         int started = runner.started().size();
         List<ApiException> thrown = new ArrayList<>();
         assertThatThrownBy(call).isInstanceOfSatisfying(ApiException.class, thrown::add);
-        assertThat(service.page(null, 100, null).runs()).as("runs recorded").hasSize(recorded);
+        assertThat(service.page(null, null, 100, null).runs()).as("runs recorded").hasSize(recorded);
         assertThat(runner.started()).as("runs started").hasSize(started);
         return thrown.getFirst();
     }

@@ -199,7 +199,7 @@ class RunServiceTest {
                     assertThat(e.error().status()).isEqualTo(429);
                     assertThat(e.getMessage()).isEqualTo("every slot is busy and the queue is full (1 waiting); retry later");
                 });
-        assertThat(service.page(null, 10, null).runs()).hasSize(2);
+        assertThat(service.page(null, null, 10, null).runs()).hasSize(2);
     }
 
     @Test
@@ -576,7 +576,7 @@ class RunServiceTest {
                     assertThat(e.getMessage()).isEqualTo(
                             "image alpine:3 is not in the allowed images (LIGHT_RUN_ALLOWED_IMAGES: python:*)");
                 });
-        assertThat(service.page(null, 10, null).runs()).isEmpty();
+        assertThat(service.page(null, null, 10, null).runs()).isEmpty();
         assertThat(runner.started()).isEmpty();
     }
 }

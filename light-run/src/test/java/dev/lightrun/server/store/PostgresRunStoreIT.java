@@ -172,7 +172,7 @@ class PostgresRunStoreIT extends RunStoreContract {
         Set<String> listed = new HashSet<>();
         String cursor = null;
         do {
-            RunStore.Page page = replica.page(RunStatus.FAILED, 37, cursor);
+            RunStore.Page page = replica.page(RunStatus.FAILED, null, 37, cursor);
             page.runs().forEach(run -> assertThat(listed.add(run.id())).as("listed once: %s", run.id()).isTrue());
             cursor = page.next();
         } while (cursor != null);

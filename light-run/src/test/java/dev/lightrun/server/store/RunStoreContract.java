@@ -88,13 +88,32 @@ abstract class RunStoreContract {
             store.create(RunState.running(id, "img", "admin", false, Instant.now()),
                     new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
         }
-        RunStore.Page first = store.page(null, 2, null);
+        RunStore.Page first = store.page(null, null, 2, null);
         assertThat(first.runs()).extracting(RunState::id)
                 .containsExactly("00000000-0000-7000-8000-000000000015", "00000000-0000-7000-8000-000000000014");
-        RunStore.Page second = store.page(null, 2, first.next());
+        RunStore.Page second = store.page(null, null, 2, first.next());
         assertThat(second.runs()).extracting(RunState::id)
                 .containsExactly("00000000-0000-7000-8000-000000000013", "00000000-0000-7000-8000-000000000012");
-        assertThat(store.page(RunStatus.SUCCEEDED, 10, null).runs()).isEmpty();
+        assertThat(store.page(RunStatus.SUCCEEDED, null, 10, null).runs()).isEmpty();
+    }
+
+    @Test
+    void pagesOfOneOwnerHoldOnlyItsRuns() {
+        for (int i = 1; i <= 6; i++) {
+            String id = "00000000-0000-7000-8000-00000000005" + i;
+            store.create(RunState.running(id, "img", i % 2 == 0 ? "team-a" : "team-b", false, Instant.now()),
+                    new RunPlan(List.of(), Duration.ofSeconds(1), null, null), null);
+        }
+
+        RunStore.Page first = store.page(null, "team-a", 2, null);
+        assertThat(first.runs()).extracting(RunState::id)
+                .containsExactly("00000000-0000-7000-8000-000000000056", "00000000-0000-7000-8000-000000000054");
+        assertThat(store.page(null, "team-a", 2, first.next()).runs()).extracting(RunState::id)
+                .containsExactly("00000000-0000-7000-8000-000000000052");
+        assertThat(store.page(RunStatus.RUNNING, "team-b", 10, null).runs()).extracting(RunState::owner)
+                .containsOnly("team-b").hasSize(3);
+        assertThat(store.page(null, "nobody", 10, null).runs()).isEmpty();
+        assertThat(store.page(null, null, 10, null).runs()).hasSize(6);
     }
 
     @Test
@@ -231,7 +250,7 @@ abstract class RunStoreContract {
         store.started(store.find(ids.get(1)).orElseThrow().startedNow());
         assertThat(store.running()).extracting(RunState::id).containsExactly(
                 "00000000-0000-7000-8000-000000000091", "00000000-0000-7000-8000-000000000093");
-        assertThat(store.page(RunStatus.QUEUED, 10, null).runs()).extracting(RunState::id)
+        assertThat(store.page(RunStatus.QUEUED, null, 10, null).runs()).extracting(RunState::id)
                 .containsExactly("00000000-0000-7000-8000-000000000092");
     }
 }
