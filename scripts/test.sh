@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one command for a fresh Debian machine (as root): Docker daemon with gVisor, the local
-# test images, Chromium and chromedriver for the dashboard's browser tests, a JDK 21+, then `./mvnw -B verify` with
-# any extra arguments passed through, then (full build only) the benchmark's --quick smoke run, which fails on a
-# failed run or a leftover container, never on a time.
+# test images, Chromium and chromedriver for the dashboard's browser tests, PostgreSQL (scripts/dev-services.sh,
+# stopped at the end), a JDK 21+, then `./mvnw -B verify` with any extra arguments passed through, then (full build
+# only) the benchmark's --quick smoke run, which fails on a failed run or a leftover container, never on a time.
 # Then (full build only) scripts/test-dist.sh: the release archive and the image, run without a JDK (~1 minute).
 #   scripts/test.sh                  # full build + benchmark smoke run + release archive and image
 #   scripts/test.sh -pl light-run    # extra Maven arguments (no benchmark, no release archive)
@@ -17,6 +17,17 @@ die() { log "ERROR: $*"; exit 1; }
 bash scripts/docker-up.sh
 bash scripts/test-images.sh
 bash scripts/browser-up.sh
+
+# PostgreSQL for the PostgreSQL store's ITs (they fail without it): about a second when the binaries are there, the
+# package install on a fresh machine otherwise. In a folder of this build's own, so a developer's server, or another
+# build's on the same machine, is neither reused nor stopped. Stopped and removed on any exit.
+LIGHT_RUN_SERVICES_DIR=$(mktemp -d /tmp/light-run-test-services.XXXXXX)
+export LIGHT_RUN_SERVICES_DIR
+trap 'bash scripts/dev-services.sh down' EXIT
+bash scripts/dev-services.sh up >/dev/null
+eval "$(bash scripts/dev-services.sh env)"
+# The tests choose their store: a server started by the build uses PostgreSQL only when its test says so.
+unset LIGHT_RUN_STORE_URL
 
 JAVA_HOME=$(bash scripts/find-jdk.sh) || die "no JDK 21+ to build with"
 export JAVA_HOME

@@ -19,7 +19,9 @@ done
 # `jdeps --print-module-deps --ignore-missing-deps --multi-release 21` on the server jar, without java.desktop: every
 # class that reaches it is on a path the server never takes (Jackson's optional java.beans support, declared
 # `requires static`; JNA's AWT window handles; commons-compress' Pack200; commons-lang3's circuit breaker; Jetty's
-# AWT/Introspector leak preventers, which Javalin does not install). It is 15 MB of the runtime (AWT, fonts, imaging).
+# AWT/Introspector leak preventers, which Javalin does not install; pgjdbc's PGpoint geometry type, which the
+# PostgreSQL store never reads). The PostgreSQL store's driver, pool and migrations need nothing else: java.sql,
+# java.naming, java.security.jgss and java.management are in the list. It is 15 MB of the runtime (AWT, fonts, imaging).
 # Added: jdk.crypto.ec (elliptic-curve TLS for https callbacks and a TLS DOCKER_HOST on a 21 runtime; empty but
 # harmless from 22 on, where java.base has it), jdk.management (the com.sun.management MXBeans that JMX and Micrometer
 # read), jdk.unsupported is already in jdeps' list (sun.misc.Unsafe: JNA, Jetty), java.sql for sqlite-jdbc, jdk.httpserver

@@ -22,6 +22,7 @@ import dev.lightrun.server.callbacks.CallbackGuard;
 import dev.lightrun.server.callbacks.CallbackOutbox;
 import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.networks.NetworkService;
+import dev.lightrun.server.store.PostgresRunStore;
 import dev.lightrun.server.store.SqliteRunStore;
 import dev.lightrun.server.store.RunStore;
 import io.javalin.Javalin;
@@ -127,7 +128,16 @@ public final class LightRunServer implements AutoCloseable {
 
     /** Starts serving; a Docker daemon that does not answer leaves the server up, with /health saying 503. */
     public static LightRunServer start(ServerConfig config, Runner runner) {
-        return start(config, runner, new SqliteRunStore(config.dataDir()));
+        return start(config, runner, openStore(config));
+    }
+
+    /**
+     * The run store the config names: PostgreSQL at {@link ServerConfig#storeUrl()} when set, else SQLite in the data
+     * folder. Either is migrated to this version's schema before it is returned.
+     */
+    static RunStore openStore(ServerConfig config) {
+        return config.storeUrl() != null ? new PostgresRunStore(config.storeUrl())
+                : new SqliteRunStore(config.dataDir());
     }
 
     /**
@@ -139,7 +149,7 @@ public final class LightRunServer implements AutoCloseable {
      */
     public static LightRunServer startWhenDockerAnswers(ServerConfig config) {
         // Building the Docker client and its first call (most of docker-java and its JSON model get loaded) on a
-        // virtual thread, opening the store (SQLite's native library, migrations, fsyncs) on this one: neither needs
+        // virtual thread, opening the store (SQLite's native library or PostgreSQL's pool, migrations) on this one: neither needs
         // the other, and recovery, which needs both, starts when both are done. Docker's answer is bounded by the
         // client's own timeouts.
         try (ExecutorService startup = Executors.newThreadPerTaskExecutor(
@@ -154,9 +164,9 @@ public final class LightRunServer implements AutoCloseable {
                     throw e;
                 }
             });
-            SqliteRunStore store;
+            RunStore store;
             try {
-                store = new SqliteRunStore(config.dataDir());
+                store = openStore(config);
             } catch (RuntimeException e) {
                 awaitQuietly(docker).ifPresent(DockerRunner::close);
                 throw e;
@@ -187,7 +197,7 @@ public final class LightRunServer implements AutoCloseable {
         }
     }
 
-    private static LightRunServer start(ServerConfig config, Runner runner, SqliteRunStore store) {
+    private static LightRunServer start(ServerConfig config, Runner runner, RunStore store) {
         store.logOpened();
         LightRunServer server;
         try {

@@ -25,7 +25,7 @@ public final class ServerLogging extends ContextAwareBase implements Configurato
     /** {@code json} for one JSON object per line; the readable format otherwise. */
     static final String FORMAT_ENV = "LIGHT_RUN_LOG_FORMAT";
     private static final List<String> QUIET = List.of("com.github.dockerjava", "org.eclipse.jetty", "io.javalin",
-            "org.hibernate.validator");
+            "org.hibernate.validator", "com.zaxxer.hikari", "org.flywaydb");
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {

@@ -9,6 +9,7 @@ import dev.lightrun.server.auth.KeysFileException;
 import dev.lightrun.server.config.ConfigException;
 import dev.lightrun.server.config.Setting;
 import dev.lightrun.server.config.ServerConfig;
+import dev.lightrun.server.store.StoreException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,6 +57,11 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--data-dir", description = "Folder of the run store (env LIGHT_RUN_DATA_DIR, default ${DEFAULT-VALUE}).")
     Path dataDir;
+
+    @Option(names = "--store-url",
+            description = "Run store in PostgreSQL, e.g. jdbc:postgresql://db:5432/lightrun?user=lightrun&password=..."
+                    + " (env LIGHT_RUN_STORE_URL; default none: SQLite in the data folder). Its password is never logged.")
+    String storeUrl;
 
     @Option(names = "--artifacts-dir",
             description = "Folder for run artifacts (env LIGHT_RUN_ARTIFACTS_DIR, default <data dir>/artifacts).")
@@ -217,6 +223,8 @@ final class ServeCommand implements Callable<Integer> {
             return invalid(e);
         } catch (UncheckedIOException e) {
             return fail("cannot use the data folder " + config.dataDir() + ": " + e.getMessage());
+        } catch (StoreException e) {
+            return fail(e.getMessage());
         } catch (RunnerException e) {
             if (e.code() == ErrorCode.DAEMON_UNREACHABLE) {
                 return fail("no Docker daemon answers at " + dockerHost() + "; start one (e.g. `sudo dockerd &` or "
@@ -247,7 +255,7 @@ final class ServeCommand implements Callable<Integer> {
     ServerConfig config() {
         return ServerConfig.builder()
                 .host(host).port(port).token(token).keysFile(keysFile).bodyLimitBytes(bodyLimit)
-                .dataDir(dataDir).artifactsDir(artifactsDir).maxArtifactsBytes(maxArtifactsBytes)
+                .dataDir(dataDir).storeUrl(storeUrl).artifactsDir(artifactsDir).maxArtifactsBytes(maxArtifactsBytes)
                 .defaultTimeout(Duration.ofMillis(defaultTimeoutMs)).allowHostNetworks(allowHostNetwork)
                 .shutdownGrace(Duration.ofMillis(shutdownGraceMs)).maxLogBytes(maxLogBytes)
                 .sweepInterval(Duration.ofMillis(sweepIntervalMs)).buildCacheMaxAge(Duration.ofMillis(buildCacheMaxAgeMs))

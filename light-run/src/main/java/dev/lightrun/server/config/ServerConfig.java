@@ -4,6 +4,7 @@ import dev.lightrun.runner.docker.FilesMode;
 import dev.lightrun.server.auth.BrowserRules;
 import dev.lightrun.server.auth.OpenAccessCheck;
 import dev.lightrun.server.auth.Origins;
+import dev.lightrun.server.store.StoreUrls;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,9 @@ import java.util.function.Consumer;
  * @param stateLogBytes      how much of the end of stdout and of stderr a run's state keeps (default 64 KiB each)
  * @param allowHostNetworks  whether requests may use the host network or another container's (default false)
  * @param callbacks          callback delivery: timeout, retries, internal addresses allowed
- * @param dataDir            where the run store lives (default ~/.light-run)
+ * @param dataDir            where the SQLite run store, logs and the instance name live (default ~/.light-run)
+ * @param storeUrl           a {@code jdbc:postgresql:} URL of the run store, which several servers may share; null (the
+ *                           default) keeps the run store in SQLite in {@code dataDir}. Its password is a secret
  * @param shutdownGrace      how long a SIGTERM waits for sync runs before cancelling them (default 30 s)
  * @param maxLogBytes        cap of each run's stored log; past it the end is kept (default 10 MiB)
  * @param sweepInterval      how often the maintenance sweep runs (default 5 min; zero: only at start-up)
@@ -48,7 +51,7 @@ import java.util.function.Consumer;
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
-                           Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
+                           String storeUrl, Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
                            Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
                            List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth,
                            Path keysFile, MetricsSettings metrics) {
@@ -86,6 +89,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         }
         Objects.requireNonNull(callbacks, "callbacks was not specified");
         Objects.requireNonNull(dataDir, "dataDir was not specified");
+        storeUrl = storeUrl == null || storeUrl.isBlank() ? null : storeUrl.strip();
+        if (storeUrl != null && !StoreUrls.isPostgres(storeUrl)) {
+            // Masked: a URL in the wrong form may still hold the password.
+            throw new ConfigException(Setting.STORE_URL, "must be a " + StoreUrls.POSTGRES_PREFIX
+                    + "//host:port/database?user=...&password=... URL, was '" + StoreUrls.masked(storeUrl) + "'");
+        }
         Objects.requireNonNull(shutdownGrace, "shutdownGrace was not specified");
         if (shutdownGrace.isNegative()) {
             throw new ConfigException(Setting.SHUTDOWN_GRACE_MS, "must be >= 0, was " + shutdownGrace.toMillis());
@@ -173,6 +182,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private String token;
         private long bodyLimitBytes = Defaults.BODY_LIMIT_BYTES;
         private Path dataDir = Defaults.dataDir();
+        private String storeUrl;
         private Path artifactsDir;
         private long maxArtifactsBytes = Defaults.MAX_ARTIFACTS_BYTES;
         private Duration defaultTimeout = Defaults.RUN_TIMEOUT;
@@ -203,6 +213,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             token = config.token;
             bodyLimitBytes = config.bodyLimitBytes;
             dataDir = config.dataDir;
+            storeUrl = config.storeUrl;
             artifactsDir = config.artifactsDir;
             maxArtifactsBytes = config.maxArtifactsBytes;
             defaultTimeout = config.defaultTimeout;
@@ -245,6 +256,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
 
         public Builder dataDir(Path value) {
             this.dataDir = value;
+            return this;
+        }
+
+        /** Null or blank: the SQLite store in the data folder; else a {@code jdbc:postgresql:} URL. */
+        public Builder storeUrl(String value) {
+            this.storeUrl = value;
             return this;
         }
 
@@ -345,7 +362,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             Objects.requireNonNull(dataDir, "dataDir was not specified");
             return new ServerConfig(host, port, token, bodyLimitBytes,
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
-                    defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, shutdownGrace,
+                    defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, storeUrl, shutdownGrace,
                     maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode, allowedOrigins,
                     allowedHosts, insecureNoAuth, keysFile, metrics.build());
         }
@@ -357,6 +374,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", bodyLimitBytes=" + bodyLimitBytes + ", artifactsDir=" + artifactsDir + ", maxArtifactsBytes="
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
+                + ", storeUrl=" + (storeUrl == null ? "sqlite" : StoreUrls.masked(storeUrl))
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
                 + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode
                 + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts

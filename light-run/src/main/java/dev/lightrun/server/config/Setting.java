@@ -20,6 +20,8 @@ public enum Setting {
     KEYS_FILE("keys-file", null),
     BODY_LIMIT("body-limit", Defaults.BODY_LIMIT_BYTES),
     DATA_DIR("data-dir", Defaults.dataDir()),
+    /** None: the SQLite store in the data folder. */
+    STORE_URL("store-url", null),
     /** No default of its own: {@code <data dir>/artifacts}. */
     ARTIFACTS_DIR("artifacts-dir", null),
     SHUTDOWN_GRACE_MS("shutdown-grace-ms", Defaults.SHUTDOWN_GRACE),

@@ -149,7 +149,7 @@ final class RunRoutes {
 
     /** POST /runs/{id}/stop {signal?, grace? (ms, <= 300000)}: signal, then kill after the grace period. */
     void stop(Context ctx) {
-        String id = visibleRun(ctx, runs).id();
+        // The body first: a bad one is 400 whatever the id (and says nothing of whether that run exists).
         var body = JsonBodies.object(ctx.bodyAsBytes(), Set.of("signal", "grace"), true);
         String signal = JsonBodies.text(body, "signal");
         if (signal != null && !signal.matches("(SIG)?[A-Z0-9]{1,10}")) {
@@ -159,6 +159,7 @@ final class RunRoutes {
         if (grace != null && (grace < 0 || grace > 300_000)) {
             throw ApiException.badRequest("grace", "must be 0..300000 ms");
         }
+        String id = visibleRun(ctx, runs).id();
         runs.stop(id, signal == null ? "SIGTERM" : signal, Duration.ofMillis(grace == null ? 10_000 : grace));
         ctx.status(204);
     }

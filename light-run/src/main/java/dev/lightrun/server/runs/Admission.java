@@ -21,8 +21,9 @@ import java.util.function.Supplier;
  * {@link Quota#maxQueued()} of them are one tenant's; beyond either a run is refused.
  *
  * <p>Each tenant waits in its own FIFO line; the tenants with someone waiting form a ring. A free slot goes to the
- * first tenant in the ring that is under its own {@code maxConcurrent}; that tenant then moves to the ring's end. So
- * one tenant's burst of a hundred runs delays another tenant's single run by at most one run per busy tenant, and a
+ * tenant in the ring that is under its own {@code maxConcurrent} and was served least recently (ties: ring order);
+ * that tenant then moves to the ring's end. So one tenant's burst of a hundred runs delays another tenant's single
+ * run by at most the runs already holding slots, and a
  * tenant at its own cap never holds a slot that another could use. A new run starts at once only when nobody who
  * could use a free slot is waiting (a newcomer never overtakes a run that could start).
  *
@@ -49,6 +50,8 @@ final class Admission {
         final ArrayDeque<Entry> waiting = new ArrayDeque<>();
         int running;
         Integer maxConcurrent;
+        /** When this tenant last got a slot (a sequence number; 0: not since it was last idle). */
+        long lastServed;
 
         Tenant(String owner) {
             this.owner = owner;
@@ -74,6 +77,8 @@ final class Admission {
     private final ArrayDeque<Tenant> ring = new ArrayDeque<>();
     private int waitingCount;
     private long arrivals;
+    /** Slots handed out so far: the clock of {@link Tenant#lastServed}. */
+    private long served;
 
     Admission(int maxConcurrent, int maxQueue) {
         if (maxConcurrent < 1 || maxQueue < 0) {
@@ -245,19 +250,24 @@ final class Admission {
 
     /** Takes the first tenant in the ring that is under its cap out of the ring; null when none is. */
     private Tenant nextTurn() {
-        for (Iterator<Tenant> it = ring.iterator(); it.hasNext(); ) {
-            Tenant tenant = it.next();
-            if (!tenant.atCap()) {
-                it.remove();
-                return tenant;
+        Tenant next = null;
+        for (Tenant tenant : ring) {
+            // Least recently served first (ties: ring order). A tenant whose first run took a free slot directly has
+            // had its turn: a tenant that queues behind it goes before its second run.
+            if (!tenant.atCap() && (next == null || tenant.lastServed < next.lastServed)) {
+                next = tenant;
             }
         }
-        return null;
+        if (next != null) {
+            ring.remove(next);
+        }
+        return next;
     }
 
     private void take(String id, Tenant tenant) {
         if (slots.put(id, tenant) == null) {
             tenant.running++;
+            tenant.lastServed = ++served;
         }
     }
 

@@ -1,5 +1,9 @@
 package dev.lightrun.server.runs;
 
+import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.ApiException;
+import dev.lightrun.server.model.Caller;
+
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,6 +32,30 @@ final class RateLimiter {
     private final Map<String, Bucket> buckets = new HashMap<>();
 
     /** @param nanoTime a monotonic clock in nanoseconds ({@code System::nanoTime}) */
+    /**
+     * Takes a token for {@code caller} when its quota has a {@code runsPerMinute}; refuses with 429
+     * {@code quota_exceeded} ({@code "quota": "runsPerMinute"}, Retry-After until the next token) when none is left.
+     */
+    void acquire(Caller caller) {
+        Integer perMinute = caller.quota().runsPerMinute();
+        if (perMinute == null) {
+            return;
+        }
+        tryAcquire(caller.name(), perMinute).ifPresent(wait -> {
+            throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name() + "' may submit " + perMinute
+                    + " run(s) per minute, its runsPerMinute quota; the next is allowed in " + wait.toSeconds()
+                    + " s").withField("quota", "runsPerMinute").withRetryAfter(wait);
+        });
+    }
+
+    /** Gives back the token {@link #acquire} took, for a submission refused after it. */
+    void refund(Caller caller) {
+        Integer perMinute = caller.quota().runsPerMinute();
+        if (perMinute != null) {
+            refund(caller.name(), perMinute);
+        }
+    }
+
     RateLimiter(LongSupplier nanoTime) {
         this.nanoTime = nanoTime;
     }

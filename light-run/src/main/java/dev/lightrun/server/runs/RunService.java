@@ -4,10 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.Execution;
-import dev.lightrun.runner.ExtractPolicy;
-import dev.lightrun.runner.Extraction;
 import dev.lightrun.runner.LogSink;
-import dev.lightrun.runner.Reattach;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
@@ -35,9 +32,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -60,7 +54,7 @@ public final class RunService {
     private final ObjectMapper json;
     private final ArtifactEviction eviction;
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, CompletableFuture<RunState>> finishing = new ConcurrentHashMap<>();
+    private final FinalStates finishing = new FinalStates();
     private final Admission admission;
     private final Function<String, Quota> restartQuotas;
     private final RateLimiter rates;
@@ -144,20 +138,11 @@ public final class RunService {
         String id = RunIds.next();
         // Built once here to refuse an invalid run before anything is recorded; built again when it starts.
         var spec = specs.create(id, effective, LogSink.NONE);
-        Integer perMinute = caller.quota().runsPerMinute();
-        if (perMinute != null) {
-            rates.tryAcquire(caller.name(), perMinute).ifPresent(wait -> {
-                throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name() + "' may submit " + perMinute
-                        + " run(s) per minute, its runsPerMinute quota; the next is allowed in " + wait.toSeconds()
-                        + " s").withField("quota", "runsPerMinute").withRetryAfter(wait);
-            });
-        }
+        rates.acquire(caller);
         try {
             return admit(id, effective, spec.timeout(), caller);
         } catch (RuntimeException e) {
-            if (perMinute != null) {
-                rates.refund(caller.name(), perMinute);
-            }
+            rates.refund(caller);
             throw e;
         }
     }
@@ -209,16 +194,8 @@ public final class RunService {
      * Waits (at most {@code limit}) until a run this process is finishing has its final state stored; returns at once
      * for a run that is not in flight here (already recorded, or never ours).
      */
-    public void awaitRecorded(String id, Duration limit) throws InterruptedException {
-        CompletableFuture<RunState> finished = finishing.get(id);
-        if (finished == null) {
-            return;
-        }
-        try {
-            finished.get(limit.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            // Not recorded in time (or it failed to be): the caller goes on; the state says what the store has.
-        }
+    public void awaitRecorded(String id, Duration limit) {
+        finishing.await(id, limit);
     }
 
     private byte[] requestBytes(RunRequest request) {
@@ -263,7 +240,7 @@ public final class RunService {
         complete(RunStates.finished(accepted, result));
     }
 
-    private void complete(RunState done) {
+    void complete(RunState done) {
         String id = done.id();
         Optional<RunPlan> plan = store.plan(id);
         byte[] callbackBody = null;
@@ -286,10 +263,7 @@ public final class RunService {
             callbacks.send(new RunStore.PendingCallback(id, plan.get().callbackUrl(), plan.get().callbackSecret(),
                     callbackBody, 0));
         }
-        CompletableFuture<RunState> waiter = finishing.remove(id);
-        if (waiter != null) {
-            waiter.complete(done);
-        }
+        finishing.complete(id, done);
         if (!shuttingDown) {
             startWaiting(admission.release(id));
         } else {
@@ -299,61 +273,32 @@ public final class RunService {
     }
 
     /**
-     * At start-up, before serving: every run recorded as running is matched with its container by label. A running
-     * container is followed to its end, an exited one is finished from its exit code, a missing one ends failed
-     * saying so. Callbacks left undelivered by the previous process are sent first: the runs finished here send
-     * their own, so sending the outbox after them would deliver those twice. (Containers of ours that no run knows
-     * are removed by the {@link Maintenance} sweep that runs right after.)
+     * At start-up, before serving: picks up what the previous process left (see {@link RunRecovery}): running runs
+     * re-attached or ended LOST, queued runs back in line, pending callbacks resent.
      */
     public void recover() {
         eviction.loadSizes();
-        // Before any run is finished here: a run ended below (LOST) adds its callback, sent once, by complete().
-        int callbacksPending = callbacks.sendPending();
-        int reattached = 0;
-        int lost = 0;
-        for (RunState state : store.running()) {
-            RunPlan plan = store.plan(state.id()).orElse(new RunPlan(List.of(), Duration.ZERO, null, null));
-            Extraction extraction = plan.extract().isEmpty() ? null : new Extraction(plan.extract(),
-                    artifacts.folderOf(state.id()), ExtractPolicy.ON_SUCCESS, specs.maxRunArtifactBytes(),
-                    specs.maxRunArtifactBytes());
-            Optional<Execution> execution;
-            try {
-                Instant started = state.startedAt() == null ? state.queuedAt() : state.startedAt();
-                execution = runner.reattach(new Reattach(state.id(), started.plus(plan.timeout()), extraction,
-                        logs.writerFor(state.id()), specs.stateLogBytes()));
-            } catch (RunnerException e) {
-                log.warn("run {} - could not look for its container: {}", state.id(), e.getMessage());
-                continue;
-            }
-            if (execution.isPresent()) {
-                admission.occupy(state.id(), state.owner());
-                events.reattached(state);
-                track(state, execution.get(), state.detached());
-                reattached++;
-            } else {
-                logs.delete(state.id());
-                complete(state.endedWithoutContainer(RunStatus.FAILED, "its container was gone when light-run"
-                        + " restarted (removed while the server was down)", RunErrorCode.LOST));
-                lost++;
-            }
-        }
-        int requeued = 0;
-        for (RunStore.Queued queued : store.queued()) {
-            try {
-                RunRequest request = json.readValue(queued.request(), RunRequest.class);
-                String owner = queued.state().owner();
-                admission.requeue(new Admission.Waiting(queued.state(), request),
-                        owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner));
-                events.queued(queued.state());
-                requeued++;
-            } catch (IOException | RuntimeException e) {
-                complete(queued.state().endedWithoutContainer(RunStatus.FAILED,
-                        "its queued request could not be read back after a restart: " + e.getMessage(), RunErrorCode.LOST));
-            }
-        }
+        new RunRecovery(this, runner, store, artifacts, callbacks, specs, logs, json).run();
+    }
+
+    /** A run found running at start-up: it holds a slot again and is followed to its end. */
+    void reattached(RunState state, Execution execution) {
+        admission.occupy(state.id(), state.owner());
+        events.reattached(state);
+        track(state, execution, state.detached());
+    }
+
+    /** A run found queued at start-up, back in its owner's line with the quota its key has now. */
+    void requeued(RunState state, RunRequest request) {
+        String owner = state.owner();
+        admission.requeue(new Admission.Waiting(state, request),
+                owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner));
+        events.queued(state);
+    }
+
+    /** Starts the queued runs that free slots allow (after recovery put them back in line). */
+    void startQueued() {
         startWaiting(admission.fill());
-        log.info("recovery - {} run(s) re-attached, {} lost, {} queued run(s) back in line, {} callback(s) resent",
-                reattached, lost, requeued, callbacksPending);
     }
 
     /**
@@ -365,10 +310,7 @@ public final class RunService {
         // Queued runs stay queued in the store and start after the next start; a client waiting for one gets its
         // queued state now rather than a dropped connection.
         for (Admission.Waiting waiting : admission.queued()) {
-            CompletableFuture<RunState> waiter = finishing.remove(waiting.state().id());
-            if (waiter != null) {
-                waiter.complete(waiting.state());
-            }
+            finishing.complete(waiting.state().id(), waiting.state());
         }
         List<String> sync = executions.entrySet().stream().filter(e -> !e.getValue().detached())
                 .map(Map.Entry::getKey).toList();
@@ -378,30 +320,14 @@ public final class RunService {
         log.info("shutdown - waiting up to {} for {} sync run(s)", grace, sync.size());
         long deadline = System.nanoTime() + grace.toNanos();
         for (String id : sync) {
-            awaitFinal(id, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            finishing.await(id, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         }
         for (String id : sync) {
             Tracked tracked = executions.get(id);
             if (tracked != null && tracked.execution().cancel()) {
                 log.info("run {} - cancelled by shutdown", id);
-                awaitFinal(id, Duration.ofSeconds(10));
+                finishing.await(id, Duration.ofSeconds(10));
             }
-        }
-    }
-
-    private void awaitFinal(String id, Duration timeout) {
-        CompletableFuture<RunState> waiter = finishing.get(id);
-        if (waiter == null) {
-            return;
-        }
-        try {
-            waiter.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            // still running: the caller decides
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            log.warn("run {} - finished with an error: {}", id, e.getCause().toString());
         }
     }
 

@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Where runs live. Hides SQL so another database can take this one's place (PostgreSQL when several servers share
- * runs). Thread-safe; every write is durable when the call returns, so a state is never acknowledged before it is
- * stored.
+ * Where runs live. Hides SQL: {@link SqliteRunStore} (one file, the default) and {@link PostgresRunStore} (a database
+ * several servers can share) keep the same rows and this same contract. Thread-safe; every write is durable when the
+ * call returns, so a state is never acknowledged before it is stored.
  */
 public interface RunStore extends AutoCloseable {
 
@@ -57,6 +57,13 @@ public interface RunStore extends AutoCloseable {
 
     /** Records one delivery attempt; {@code delivered} or {@code gaveUp} end the callback's life. */
     void callbackAttempted(String runId, int httpStatus, boolean delivered, boolean gaveUp, Instant at);
+
+    /**
+     * Logs where the store is and what opening it migrated (one INFO line, no secret). Not done when it opens: the
+     * server opens the store while it waits for Docker, and a server that cannot start for want of Docker says only
+     * that.
+     */
+    void logOpened();
 
     @Override
     void close();

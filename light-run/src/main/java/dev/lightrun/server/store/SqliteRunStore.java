@@ -54,10 +54,7 @@ public final class SqliteRunStore implements RunStore {
         }
     }
 
-    /**
-     * Logs the store's file and what opening it migrated. Not done by the constructor: the server opens the store while
-     * it waits for Docker, and a server that cannot start for want of Docker says only that.
-     */
+    @Override
     public void logOpened() {
         log.info("store - {} ({} migration(s) applied, schema version {})", file, migrationsApplied,
                 Migrations.latest());

@@ -64,6 +64,16 @@ class ServeCommandTest {
     }
 
     @Test
+    void storeUrlComesFromTheVariableOrTheFlag() {
+        String fromEnv = "jdbc:postgresql://127.0.0.1:55432/lightrun?user=a&password=env";
+        String fromFlag = "jdbc:postgresql://127.0.0.1:55432/lightrun?user=a&password=flag";
+        assertThat(resolve(Map.of()).storeUrl()).isNull();
+        assertThat(resolve(Map.of("LIGHT_RUN_STORE_URL", fromEnv)).storeUrl()).isEqualTo(fromEnv);
+        assertThat(resolve(Map.of("LIGHT_RUN_STORE_URL", fromEnv), "--store-url", fromFlag).storeUrl())
+                .isEqualTo(fromFlag);
+    }
+
+    @Test
     void blankVariableMeansTheDefault() {
         assertThat(resolve(Map.of("LIGHT_RUN_PORT", " ", "LIGHT_RUN_TOKEN", "")).port()).isEqualTo(3000);
     }

@@ -159,6 +159,34 @@ class ServerConfigTest {
     }
 
     @Test
+    void storeUrlIsSqliteByDefaultAndAPostgresUrlOtherwise() {
+        assertThat(ServerConfig.builder().build().storeUrl()).isNull();
+        assertThat(ServerConfig.builder().storeUrl("  ").build().storeUrl()).isNull();
+        assertThat(ServerConfig.builder().storeUrl(" jdbc:postgresql://db:5432/lightrun?user=u&password=p ").build()
+                .storeUrl()).isEqualTo("jdbc:postgresql://db:5432/lightrun?user=u&password=p");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql://db/lightrun?password=s3cret-pw", "jdbc:mysql://db/x?password=s3cret-pw",
+            "jdbc:sqlite:/tmp/x.db"})
+    void aStoreUrlThatIsNotPostgresFailsInOneLineWithoutItsPassword(String url) {
+        assertThatThrownBy(() -> ServerConfig.builder().storeUrl(url).build()).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("invalid --store-url / LIGHT_RUN_STORE_URL: must be a jdbc:postgresql:"
+                        + "//host:port/database?user=...&password=... URL, was '")
+                .hasMessageNotContaining("s3cret-pw")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void toStringMasksTheStorePassword() {
+        String url = "jdbc:postgresql://db:5432/lightrun?user=lightrun&password=s3cret-pw&ssl=true";
+        assertThat(ServerConfig.builder().storeUrl(url).build().toString())
+                .contains("storeUrl=jdbc:postgresql://db:5432/lightrun?user=lightrun&password=<masked>&ssl=true")
+                .doesNotContain("s3cret-pw");
+        assertThat(ServerConfig.builder().build().toString()).contains("storeUrl=sqlite");
+    }
+
+    @Test
     void toStringMasksTheToken() {
         assertThat(ServerConfig.builder().token("s3cret-token").build().toString()).contains("token=<masked>")
                 .doesNotContain("s3cret-token");

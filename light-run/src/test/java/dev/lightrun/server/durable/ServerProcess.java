@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -47,23 +48,37 @@ final class ServerProcess implements AutoCloseable {
     private final Api api;
 
     /**
-     * How to start a server: folders, JVM options and {@code serve} flags. Starting the same setup again is a restart
-     * on the same data.
+     * How to start a server: folders, JVM options, {@code serve} flags and {@code LIGHT_RUN_*} variables. Starting the
+     * same setup again is a restart on the same data. {@link #toString()} leaves the variables out (a store URL holds
+     * a password).
      */
-    record Setup(Path root, Path dataDir, Path artifactsDir, List<String> jvmOptions, List<String> flags) {
+    record Setup(Path root, Path dataDir, Path artifactsDir, List<String> jvmOptions, List<String> flags,
+                 Map<String, String> env) {
         static Setup in(Path root, String... flags) {
-            return new Setup(root, root.resolve("data"), root.resolve("artifacts"), List.of(), List.of(flags));
+            return new Setup(root, root.resolve("data"), root.resolve("artifacts"), List.of(), List.of(flags), Map.of());
         }
 
         Setup jvm(String... options) {
-            return new Setup(root, dataDir, artifactsDir, List.of(options), flags);
+            return new Setup(root, dataDir, artifactsDir, List.of(options), flags, env);
+        }
+
+        /** The same setup with one more environment variable for the server, e.g. {@code LIGHT_RUN_STORE_URL}. */
+        Setup withEnv(String name, String value) {
+            Map<String, String> all = new java.util.HashMap<>(env);
+            all.put(name, value);
+            return new Setup(root, dataDir, artifactsDir, jvmOptions, flags, Map.copyOf(all));
+        }
+
+        @Override
+        public String toString() {
+            return "Setup[root=" + root + ", flags=" + flags + ", env=" + env.keySet() + "]";
         }
 
         /** The same folders with more {@code serve} flags (a restart with another configuration). */
         Setup withFlags(String... more) {
             List<String> all = new ArrayList<>(flags);
             all.addAll(List.of(more));
-            return new Setup(root, dataDir, artifactsDir, jvmOptions, List.copyOf(all));
+            return new Setup(root, dataDir, artifactsDir, jvmOptions, List.copyOf(all), env);
         }
 
         ServerProcess start() {
@@ -119,7 +134,12 @@ final class ServerProcess implements AutoCloseable {
         Process process;
         try {
             Files.createDirectories(setup.root());
-            process = new ProcessBuilder(setup.command())
+            ProcessBuilder builder = new ProcessBuilder(setup.command());
+            // The test JVM may have the store of scripts/dev-services.sh in its environment: a server uses it only when
+            // its setup says so, or every server of every IT would share one database.
+            builder.environment().remove("LIGHT_RUN_STORE_URL");
+            builder.environment().putAll(setup.env());
+            process = builder
                     .redirectErrorStream(true)
                     .redirectOutput(logFile.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
