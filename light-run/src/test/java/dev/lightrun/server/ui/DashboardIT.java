@@ -259,20 +259,26 @@ class DashboardIT {
     void pauseResumeAndCancelAppearOnlyWhileTheyApply() {
         String id = server.runDetached(busybox("sleep 60"));
         server.awaitRunning(id);
-        signIn();
-        open("#/runs/" + id);
-        assertThat(waitFor(By.cssSelector("[data-action='stop']")).isDisplayed()).isTrue();
-        assertThat(driver.findElements(By.cssSelector("[data-action='delete']"))).isEmpty();
-        click(By.cssSelector("[data-action='pause']"));
-        waitFor(By.cssSelector("[data-action='resume']"));
-        assertThat(driver.findElement(By.id("run-summary")).getText()).contains("(paused)");
-        click(By.cssSelector("[data-action='resume']"));
-        waitFor(By.cssSelector("[data-action='pause']"));
-        click(By.cssSelector("[data-action='cancel']"));
-        awaitTrue(() -> driver.findElement(By.cssSelector("#run-summary .badge")).getText().equals("cancelled"));
-        waitFor(By.cssSelector("[data-action='delete']"));
-        assertThat(driver.findElements(By.cssSelector("[data-action='cancel']"))).isEmpty();
-        assertThat(server.get("/runs/" + id).json().path("status").asText()).isEqualTo("cancelled");
+        try {
+            signIn();
+            open("#/runs/" + id);
+            assertThat(waitFor(By.cssSelector("[data-action='stop']")).isDisplayed()).isTrue();
+            assertThat(driver.findElements(By.cssSelector("[data-action='delete']"))).isEmpty();
+            click(By.cssSelector("[data-action='pause']"));
+            waitFor(By.cssSelector("[data-action='resume']"));
+            assertThat(driver.findElement(By.id("run-summary")).getText()).contains("(paused)");
+            click(By.cssSelector("[data-action='resume']"));
+            waitFor(By.cssSelector("[data-action='pause']"));
+            click(By.cssSelector("[data-action='cancel']"));
+            awaitTrue(() -> driver.findElement(By.cssSelector("#run-summary .badge")).getText().equals("cancelled"));
+            waitFor(By.cssSelector("[data-action='delete']"));
+            assertThat(driver.findElements(By.cssSelector("[data-action='cancel']"))).isEmpty();
+            assertThat(server.get("/runs/" + id).json().path("status").asText()).isEqualTo("cancelled");
+        } finally {
+            // A run left paused outlives its server's stop (its container stays, frozen): never leave one behind.
+            server.post("/runs/" + id + "/resume");
+            server.post("/runs/" + id + "/cancel");
+        }
     }
 
     @Test
