@@ -18,7 +18,7 @@ import java.util.Optional;
  * statements, states and plans as {@link StoredJson}. A subclass says only what its database does differently: how a
  * call gets a connection, what "now" is, how a timestamp is written and read, and how the outbox row is replaced.
  */
-abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore {
+abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, PostgresRunStore {
 
     /** The run's state with its callback's delivery state joined in (the stored state never holds it). */
     private static final String STATE_COLUMNS = "r.state, c.attempts, c.last_status, c.delivered_at, c.gave_up_at";
