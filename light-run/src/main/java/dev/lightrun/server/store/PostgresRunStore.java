@@ -2,9 +2,6 @@ package dev.lightrun.server.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.lightrun.server.model.RunPlan;
-import dev.lightrun.server.model.RunState;
-import dev.lightrun.server.model.RunStatus;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -15,13 +12,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 
 /**
  * The run store in a PostgreSQL database, for servers that share one ({@code LIGHT_RUN_STORE_URL}). The same contract
@@ -34,7 +29,7 @@ import java.util.Optional;
  * within this process and across processes. The password of the URL never reaches a log line: it is handed to the
  * pool apart from the URL, and {@link #logOpened()} shows the URL masked.
  */
-public final class PostgresRunStore implements RunStore {
+public final class PostgresRunStore extends JdbcRunStore {
     private static final Logger log = LoggerFactory.getLogger(PostgresRunStore.class);
     /** A few writes per run, each a few milliseconds: four connections serve well over a hundred runs a second. */
     private static final int POOL_SIZE = 4;
@@ -55,6 +50,11 @@ public final class PostgresRunStore implements RunStore {
      * @throws StoreException when the database cannot be reached or migrated (the message shows the URL masked)
      */
     public PostgresRunStore(String url) {
+        // A fresh outbox row, as SQLite's INSERT OR REPLACE leaves it: no attempts, nothing delivered.
+        super("now()", """
+                INSERT INTO callbacks(run_id, body, attempts, created_at) VALUES (?, ?, 0, now())
+                ON CONFLICT (run_id) DO UPDATE SET body = EXCLUDED.body, attempts = 0, last_status = NULL,
+                    created_at = EXCLUDED.created_at, delivered_at = NULL, gave_up_at = NULL""");
         if (!StoreUrls.isPostgres(url)) {
             throw new IllegalArgumentException("not a " + StoreUrls.POSTGRES_PREFIX + " URL: " + StoreUrls.masked(url));
         }
@@ -95,214 +95,35 @@ public final class PostgresRunStore implements RunStore {
         log.info("store - {} ({} migration(s) applied, schema version {})", shownUrl, migrationsApplied, schemaVersion);
     }
 
-    @Override
-    public void create(RunState state, RunPlan plan, byte[] pendingRequest) {
-        write("INSERT INTO runs(id, status, owner, state, plan, request, updated_at) VALUES (?, ?, ?, ?, ?, ?, now())",
-                st -> {
-                    st.setString(1, state.id());
-                    st.setString(2, state.status().json());
-                    st.setString(3, state.owner());
-                    st.setString(4, StoredJson.write(state));
-                    st.setString(5, StoredJson.write(plan));
-                    st.setBytes(6, pendingRequest);
-                });
-    }
-
-    @Override
-    public void started(RunState state) {
-        write("UPDATE runs SET status = ?, state = ?, updated_at = now(), request = NULL WHERE id = ?", st -> {
-            st.setString(1, state.status().json());
-            st.setString(2, StoredJson.write(state));
-            st.setString(3, state.id());
-        });
-    }
-
-    @Override
-    public List<Queued> queued() {
-        return query("SELECT state, request FROM runs WHERE status = 'queued' ORDER BY id", st -> { },
-                rs -> new Queued(StoredJson.read(rs.getString(1), RunState.class), rs.getBytes(2)));
-    }
-
-    @Override
-    public void update(RunState state) {
-        write("UPDATE runs SET status = ?, state = ?, updated_at = now() WHERE id = ?", st -> {
-            st.setString(1, state.status().json());
-            st.setString(2, StoredJson.write(state));
-            st.setString(3, state.id());
-        });
-    }
-
-    @Override
-    public void finish(RunState state, byte[] callbackBody) {
-        try (Connection connection = pool.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
-                try (PreparedStatement st = connection.prepareStatement(
-                        "UPDATE runs SET status = ?, state = ?, updated_at = now(), request = NULL WHERE id = ?")) {
-                    st.setString(1, state.status().json());
-                    st.setString(2, StoredJson.write(state));
-                    st.setString(3, state.id());
-                    st.executeUpdate();
-                }
-                if (callbackBody != null) {
-                    // A fresh outbox row, as SQLite's INSERT OR REPLACE leaves it: no attempts, nothing delivered.
-                    try (PreparedStatement st = connection.prepareStatement("""
-                            INSERT INTO callbacks(run_id, body, attempts, created_at) VALUES (?, ?, 0, now())
-                            ON CONFLICT (run_id) DO UPDATE SET body = EXCLUDED.body, attempts = 0, last_status = NULL,
-                                created_at = EXCLUDED.created_at, delivered_at = NULL, gave_up_at = NULL""")) {
-                        st.setString(1, state.id());
-                        st.setBytes(2, callbackBody);
-                        st.executeUpdate();
-                    }
-                }
-                connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
-            }
-        } catch (SQLException e) {
-            throw new StoreException("cannot record the end of run " + state.id() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The run's state with its callback's delivery state joined in (the stored state never holds it). */
-    private static final String STATE_COLUMNS = "r.state, c.attempts, c.last_status, c.delivered_at, c.gave_up_at";
-    private static final String STATE_FROM = " FROM runs r LEFT JOIN callbacks c ON c.run_id = r.id";
-
-    private static RunState stateOf(ResultSet rs) throws SQLException {
-        RunState state = StoredJson.read(rs.getString(1), RunState.class);
-        int attempts = rs.getInt(2);
-        if (rs.wasNull()) {
-            return state;
-        }
-        int lastStatus = rs.getInt(3);
-        Integer last = rs.wasNull() ? null : lastStatus;
-        OffsetDateTime delivered = rs.getObject(4, OffsetDateTime.class);
-        OffsetDateTime gaveUp = rs.getObject(5, OffsetDateTime.class);
-        return state.withCallback(new RunState.Callback(attempts, last,
-                delivered == null ? null : delivered.toInstant(), gaveUp != null));
-    }
-
-    @Override
-    public Optional<RunState> find(String id) {
-        return query("SELECT " + STATE_COLUMNS + STATE_FROM + " WHERE r.id = ?", st -> st.setString(1, id),
-                PostgresRunStore::stateOf).stream().findFirst();
-    }
-
-    @Override
-    public Optional<RunPlan> plan(String id) {
-        return query("SELECT plan FROM runs WHERE id = ?", st -> st.setString(1, id),
-                rs -> StoredJson.read(rs.getString(1), RunPlan.class)).stream().findFirst();
-    }
-
-    @Override
-    public List<RunState> running() {
-        return query("SELECT state FROM runs WHERE status = 'running' ORDER BY id", st -> { },
-                rs -> StoredJson.read(rs.getString(1), RunState.class));
-    }
-
-    @Override
-    public Page page(RunStatus status, String owner, int limit, String cursor) {
-        StringBuilder sql = new StringBuilder("SELECT " + STATE_COLUMNS + STATE_FROM + " WHERE TRUE");
-        if (status != null) {
-            sql.append(" AND r.status = ?");
-        }
-        if (owner != null) {
-            sql.append(" AND r.owner = ?");
-        }
-        if (cursor != null) {
-            sql.append(" AND r.id < ?");
-        }
-        // One more than asked tells whether there is a next page without a second query.
-        sql.append(" ORDER BY r.id DESC LIMIT ?");
-        List<RunState> rows = query(sql.toString(), st -> {
-            int i = 1;
-            if (status != null) {
-                st.setString(i++, status.json());
-            }
-            if (owner != null) {
-                st.setString(i++, owner);
-            }
-            if (cursor != null) {
-                st.setString(i++, cursor);
-            }
-            st.setInt(i, limit + 1);
-        }, PostgresRunStore::stateOf);
-        boolean more = rows.size() > limit;
-        List<RunState> runs = more ? rows.subList(0, limit) : rows;
-        return new Page(runs, more ? runs.getLast().id() : null);
-    }
-
-    @Override
-    public boolean delete(String id) {
-        return write("DELETE FROM runs WHERE id = ?", st -> st.setString(1, id)) > 0;
-    }
-
-    @Override
-    public List<PendingCallback> pendingCallbacks() {
-        return query("""
-                SELECT c.run_id, r.plan, c.body, c.attempts FROM callbacks c JOIN runs r ON r.id = c.run_id
-                WHERE c.delivered_at IS NULL AND c.gave_up_at IS NULL ORDER BY c.run_id""", st -> { }, rs -> {
-            RunPlan plan = StoredJson.read(rs.getString(2), RunPlan.class);
-            return new PendingCallback(rs.getString(1), plan.callbackUrl(), plan.callbackSecret(), rs.getBytes(3),
-                    rs.getInt(4));
-        });
-    }
-
-    @Override
-    public void callbackAttempted(String runId, int httpStatus, boolean delivered, boolean gaveUp, Instant at) {
-        OffsetDateTime when = OffsetDateTime.ofInstant(at, ZoneOffset.UTC);
-        write("UPDATE callbacks SET attempts = attempts + 1, last_status = ?, delivered_at = ?, gave_up_at = ?"
-                + " WHERE run_id = ?", st -> {
-            st.setInt(1, httpStatus);
-            st.setObject(2, delivered ? when : null, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
-            st.setObject(3, gaveUp ? when : null, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
-            st.setString(4, runId);
-        });
-    }
-
     /** Closes the pool (idempotent): its connections end once the calls holding them return them. */
     @Override
     public void close() {
         pool.close();
     }
 
-    // ---------------------------------------------------------------- plumbing
-
-    private interface Binder {
-        void bind(PreparedStatement statement) throws SQLException;
-    }
-
-    private interface Mapper<T> {
-        T map(ResultSet row) throws SQLException;
-    }
-
-    private int write(String sql, Binder binder) {
-        try (Connection connection = pool.getConnection();
-             PreparedStatement st = connection.prepareStatement(sql)) {
-            binder.bind(st);
-            return st.executeUpdate();
-        } catch (SQLException e) {
-            throw new StoreException("store write failed: " + e.getMessage(), e);
+    @Override
+    <T> T withConnection(SqlWork<T> work) throws SQLException {
+        try (Connection connection = pool.getConnection()) {
+            return work.apply(connection);
         }
     }
 
-    private <T> List<T> query(String sql, Binder binder, Mapper<T> mapper) {
-        try (Connection connection = pool.getConnection();
-             PreparedStatement st = connection.prepareStatement(sql)) {
-            binder.bind(st);
-            List<T> rows = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery()) {
-                while (rs.next()) {
-                    rows.add(mapper.map(rs));
-                }
-            }
-            return rows;
-        } catch (SQLException e) {
-            throw new StoreException("store read failed: " + e.getMessage(), e);
-        }
+    /** "now" is the database's clock ({@code now()}), not ours: nothing to bind. */
+    @Override
+    int bindNow(PreparedStatement statement, int index) {
+        return index;
+    }
+
+    @Override
+    void setInstant(PreparedStatement statement, int index, Instant at) throws SQLException {
+        statement.setObject(index, at == null ? null : OffsetDateTime.ofInstant(at, ZoneOffset.UTC),
+                Types.TIMESTAMP_WITH_TIMEZONE);
+    }
+
+    @Override
+    Instant instantAt(ResultSet row, int column) throws SQLException {
+        OffsetDateTime at = row.getObject(column, OffsetDateTime.class);
+        return at == null ? null : at.toInstant();
     }
 
     /** The innermost message: the pool and Flyway wrap the driver's, which says what is wrong. */
