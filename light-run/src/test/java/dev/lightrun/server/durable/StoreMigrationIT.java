@@ -104,8 +104,11 @@ class StoreMigrationIT {
 
         Path out = root.resolve("refused.out");
         Path err = root.resolve("refused.err");
-        Process serve = new ProcessBuilder(setup.command()).redirectOutput(out.toFile()).redirectError(err.toFile())
-                .start();
+        ProcessBuilder builder = new ProcessBuilder(setup.command()).redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        // The altered SQLite file is what is under test: a PostgreSQL store inherited from a developer's shell is not.
+        builder.environment().remove("LIGHT_RUN_STORE_URL");
+        Process serve = builder.start();
         boolean exited = serve.waitFor(60, TimeUnit.SECONDS);
         if (!exited) {
             serve.destroyForcibly();
