@@ -26,6 +26,8 @@ public final class Defaults {
     public static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
     public static final Duration BUILD_CACHE_MAX_AGE = Duration.ofDays(7);
     public static final FilesMode FILES_MODE = FilesMode.AUTO;
+    /** No warm pool: every run starts its own container. */
+    public static final String WARM_POOL = "";
 
     public static final int DEFAULT_MEMORY_MIB = 512;
     public static final int MAX_MEMORY_MIB = 4096;

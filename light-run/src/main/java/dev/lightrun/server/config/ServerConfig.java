@@ -1,10 +1,16 @@
 package dev.lightrun.server.config;
 
+import dev.lightrun.runner.Hardening;
+import dev.lightrun.runner.Limits;
+import dev.lightrun.runner.NetworkChoice;
+import dev.lightrun.runner.PoolProfile;
+import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.docker.FilesMode;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -31,12 +37,15 @@ import java.util.function.Consumer;
  * @param buildCacheMaxAge   cached build images unused this long are removed by the sweep (default 7 days)
  * @param policy             what runs may ask for: resources, runtimes, images, builds, artifact sizes
  * @param filesMode          how runs get their files (default {@link FilesMode#AUTO}: a bind mount where safe)
+ * @param warmPool           warm pools, {@code image=size[;setting=value...]} comma-separated (default none); a pool's
+ *                           unset settings are a run's defaults under {@code policy}, so a plain run of its image matches
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
                            boolean allowHostNetworks, CallbackSettings callbacks, Path dataDir,
                            Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
-                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode) {
+                           Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
+                           List<PoolProfile> warmPool) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -90,6 +99,24 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         }
         Objects.requireNonNull(policy, "policy was not specified");
         Objects.requireNonNull(filesMode, "filesMode was not specified");
+        warmPool = List.copyOf(warmPool);
+    }
+
+    /**
+     * Parses {@code --warm-pool}: unset settings of a pool are what a run that asks for nothing gets under
+     * {@code policy} (its default memory, CPUs, pids and runtime, light-run's isolated network, workdir /app).
+     *
+     * @throws ConfigException naming {@code --warm-pool} for a bad entry
+     */
+    public static List<PoolProfile> parseWarmPool(String text, RunPolicy policy) {
+        PoolProfile base = new PoolProfile("base", 1, NetworkChoice.isolated(), policy.defaultRuntime(),
+                new Limits((long) policy.defaultMemoryMiB() * Limits.MIB, policy.defaultCpus(), policy.defaultPids(),
+                        null, false), Hardening.DEFAULTS, RunSpec.DEFAULT_WORKDIR);
+        try {
+            return PoolProfile.parseList(text, base);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(Setting.WARM_POOL, e.getMessage());
+        }
     }
 
     /** Everything at its default: what {@code light-run serve} uses with no flags and no environment. */
@@ -134,6 +161,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private Duration sweepInterval = Defaults.SWEEP_INTERVAL;
         private Duration buildCacheMaxAge = Defaults.BUILD_CACHE_MAX_AGE;
         private FilesMode filesMode = Defaults.FILES_MODE;
+        private String warmPool = Defaults.WARM_POOL;
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
 
@@ -158,6 +186,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             sweepInterval = config.sweepInterval;
             buildCacheMaxAge = config.buildCacheMaxAge;
             filesMode = config.filesMode;
+            warmPool = config.warmPool.stream().map(ServerConfig::describe).collect(java.util.stream.Collectors.joining(","));
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
         }
@@ -239,6 +268,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Warm pools as operators write them, e.g. {@code light-run-test/busybox=4,python:3.12-slim=2;network=none}. */
+        public Builder warmPool(String value) {
+            this.warmPool = value == null ? Defaults.WARM_POOL : value;
+            return this;
+        }
+
         /** Changes the run policy, e.g. {@code policy(p -> p.maxConcurrent(2).maxQueue(3))}. */
         public Builder policy(Consumer<RunPolicy.Builder> change) {
             change.accept(policy);
@@ -254,10 +289,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         /** @throws ConfigException naming the first setting with a bad value */
         public ServerConfig build() {
             Objects.requireNonNull(dataDir, "dataDir was not specified");
+            RunPolicy builtPolicy = policy.build();
             return new ServerConfig(host, port, token, bodyLimitBytes,
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, shutdownGrace,
-                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode);
+                    maxLogBytes, sweepInterval, buildCacheMaxAge, builtPolicy, filesMode,
+                    parseWarmPool(warmPool, builtPolicy));
         }
     }
 
@@ -268,6 +305,21 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + maxArtifactsBytes + ", defaultTimeout=" + defaultTimeout + ", stateLogBytes=" + stateLogBytes
                 + ", allowHostNetworks=" + allowHostNetworks + ", callbacks=" + callbacks + ", dataDir=" + dataDir
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
-                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + "]";
+                + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode + ", warmPool=" + warmPool + "]";
+    }
+
+    /** A pool as {@code --warm-pool} writes it, every setting spelled out (for {@link #toBuilder()}). */
+    private static String describe(PoolProfile pool) {
+        String network = switch (pool.network()) {
+            case NetworkChoice.None none -> "none";
+            case NetworkChoice.Isolated isolated -> "bridge";
+            case NetworkChoice.Named named -> named.primary();
+        };
+        Limits limits = pool.limits();
+        return pool.image() + "=" + pool.size() + ";network=" + network
+                + (pool.runtime() == null ? "" : ";runtime=" + pool.runtime())
+                + ";memory=" + limits.memoryBytes() / Limits.MIB + ";cpus=" + limits.cpus() + ";pids=" + limits.pids()
+                + (limits.user() == null ? "" : ";user=" + limits.user()) + ";readonly=" + limits.readOnlyRootfs()
+                + ";workdir=" + pool.workdir();
     }
 }

@@ -403,4 +403,9 @@ public final class RunService {
     public EngineInfo engine() {
         return runner.info();
     }
+
+    /** The runner's warm pools and how they are doing (empty without pools). */
+    public java.util.List<dev.lightrun.runner.PoolStats> pools() {
+        return runner.pools();
+    }
 }
