@@ -59,9 +59,16 @@ final class PoolContainers {
                 .workdir(profile.workdir()).build();
     }
 
-    /** Creates, attaches to and starts one pooled container; on failure removes whatever part of it exists. */
-    PooledContainer create(PoolProfile profile, boolean fifo) {
-        String name = PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+    /** A new pooled container's name: {@code pool-<random>}. */
+    static String newName() {
+        return PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+    }
+
+    /**
+     * Creates, attaches to and starts one pooled container named {@code name}; on failure removes whatever part of
+     * it exists. The caller tracks the name before calling, so a reaper sweeping meanwhile leaves it alone.
+     */
+    PooledContainer create(PoolProfile profile, boolean fifo, String name) {
         RunSpec template = template(profile, name);
         ContainerLauncher launcher = new ContainerLauncher(docker, template, context);
         String containerId = null;

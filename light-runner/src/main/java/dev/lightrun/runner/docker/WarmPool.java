@@ -173,7 +173,7 @@ final class WarmPool<C extends WarmPool.Member> {
     }
 
     /** A member exited while waiting (killed from outside, the daemon restarted): drop it and make another. */
-    void exitedWhileIdle(C member) {
+    boolean exitedWhileIdle(C member) {
         boolean removed;
         lock.lock();
         try {
@@ -182,10 +182,10 @@ final class WarmPool<C extends WarmPool.Member> {
             lock.unlock();
         }
         if (removed) {
-            log.info("pool {} - an idle container exited; replacing it", profile.image());
             destroyLater(member);
             refill();
         }
+        return removed;
     }
 
     private void destroyLater(C member) {

@@ -212,9 +212,22 @@ final class WarmPools implements AutoCloseable {
         @Override
         public PooledContainer create() {
             boolean fifo = profile.runtime() == null ? fifoSignals : isRunc(profile.runtime());
-            PooledContainer made = containers.create(profile, fifo);
-            ours.add(made.name());
-            made.exit().code.whenComplete((code, failure) -> pool().exitedWhileIdle(made));
+            String name = PoolContainers.newName();
+            // Tracked before it exists: a maintenance sweep listing containers meanwhile must not reap it.
+            ours.add(name);
+            PooledContainer made;
+            try {
+                made = containers.create(profile, fifo, name);
+            } catch (RuntimeException e) {
+                ours.remove(name);
+                throw e;
+            }
+            made.exit().code.whenComplete((code, failure) -> {
+                if (pool().exitedWhileIdle(made)) {
+                    log.info("pool {} - idle container {} ended ({}); replaced", profile.image(), made.name(),
+                            failure == null ? "exit code " + code : failure.toString());
+                }
+            });
             return made;
         }
 
