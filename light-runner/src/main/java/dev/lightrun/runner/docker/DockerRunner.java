@@ -263,11 +263,30 @@ public final class DockerRunner implements Runner {
                 .reap(olderThan, unusedImagesFor, tracked());
     }
 
-    /** Run ids of live runs, and names of the pooled containers this runner tracks: the reaper leaves them alone. */
+    /**
+     * Run ids of live runs, and names of the pooled containers this runner tracks: the reaper leaves them alone. A
+     * live view, asked when the reaper decides, not a snapshot: a pool refill may create a container between the
+     * snapshot and the reaper's listing (the server's start-up sweep reaps with no minimum age).
+     */
     private Set<String> tracked() {
-        Set<String> tracked = new java.util.HashSet<>(liveRunIds());
-        tracked.addAll(pools.tracked());
-        return tracked;
+        return new java.util.AbstractSet<>() {
+            @Override
+            public boolean contains(Object o) {
+                return live.containsKey(o) || pools.isTracked(o);
+            }
+
+            @Override
+            public java.util.Iterator<String> iterator() {
+                Set<String> now = new java.util.HashSet<>(live.keySet());
+                now.addAll(pools.tracked());
+                return now.iterator();
+            }
+
+            @Override
+            public int size() {
+                return live.size() + pools.tracked().size();
+            }
+        };
     }
 
     /** The warm pools (see {@link Builder#warmPool}) and how each is doing; empty without pools. */

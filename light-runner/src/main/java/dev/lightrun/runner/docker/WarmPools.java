@@ -170,6 +170,10 @@ final class WarmPools implements AutoCloseable {
         }
     }
 
+    boolean isTracked(Object name) {
+        return ours.contains(name);
+    }
+
     /** Names of the pooled containers this runner tracks, for the reaper to leave alone. */
     Set<String> tracked() {
         return Set.copyOf(ours);
