@@ -10,7 +10,10 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +48,7 @@ public final class Benchmark implements Callable<Integer> {
     private static final String FLOOR_UPLOAD = "floor+upload";
     private static final String DOCKER_RUN = "docker run";
     private static final String DOCKER_CP = "docker cp";
+    private static final String WARM = "light-run warm";
     private static final List<String> LIGHT_RUN_PHASES =
             List.of("image", "plan", "files", "create", "upload", "attach", "start", "run", "extract", "remove");
 
@@ -83,6 +87,20 @@ public final class Benchmark implements Callable<Integer> {
 
     @Option(names = "--startups", description = "Scenario 4 server start-ups (default 3, quick 2).")
     Integer startups;
+
+    @Option(names = "--scenarios", split = ",", defaultValue = "startup,cold,throughput,files,warm",
+            description = "Scenarios to run, comma-separated (default ${DEFAULT-VALUE}); e.g. --scenarios warm for"
+                    + " the warm pool alone.")
+    List<String> scenarios;
+
+    @Option(names = "--warm-pool-size", defaultValue = "4",
+            description = "Scenario 6: the warm server's pool size (LIGHT_RUN_WARM_POOL=<image>=N;network=none;"
+                    + " default ${DEFAULT-VALUE}).")
+    int warmPoolSize;
+
+    @Option(names = "--warm-concurrency", defaultValue = "4",
+            description = "Scenario 6: the concurrency of its throughput part (default ${DEFAULT-VALUE}).")
+    int warmConcurrency;
 
     @Option(names = "--no-docker-cli", description = "Leave out the docker CLI contenders.")
     boolean noDockerCli;
@@ -176,7 +194,7 @@ public final class Benchmark implements Callable<Integer> {
             List<Double> startupRssMib = new ArrayList<>();
             List<Boolean> withArchive = new ArrayList<>();
             java.util.Optional<Path> archive = ServerProcess.classArchive(serverJvmOptions);
-            for (int i = 0; i < startups; i++) {
+            for (int i = 0; i < (scenarios.contains("startup") ? startups : 0); i++) {
                 withArchive.add(archive.map(Files::isRegularFile).orElse(false));
                 try (ServerProcess once = launch(java)) {
                     startupMs.add(once.awaitHealthy(http));
@@ -191,7 +209,7 @@ public final class Benchmark implements Callable<Integer> {
             }
             startup.put("startupMs", roundAll(startupMs));
             startup.put("startupWithClassArchive", withArchive);
-            startup.put("startupMsMedian", Stats.round(Stats.median(startupMs)));
+            startup.put("startupMsMedian", startupMs.isEmpty() ? null : Stats.round(Stats.median(startupMs)));
             List<Double> cold = new ArrayList<>();
             List<Double> archived = new ArrayList<>();
             for (int i = 0; i < startupMs.size(); i++) {
@@ -201,7 +219,7 @@ public final class Benchmark implements Callable<Integer> {
             startup.put("startupMsMedianWithClassArchive",
                     archived.isEmpty() ? null : Stats.round(Stats.median(archived)));
             startup.put("rssAfterStartupMiB", roundAll(startupRssMib));
-            startup.put("rssAfterStartupMiBMedian", Stats.round(Stats.median(startupRssMib)));
+            startup.put("rssAfterStartupMiBMedian", startupRssMib.isEmpty() ? null : Stats.round(Stats.median(startupRssMib)));
             results.put("startup", startup);
 
             // The server every scenario uses.
@@ -216,9 +234,18 @@ public final class Benchmark implements Callable<Integer> {
                     mainStartup, mib(mainRssKib));
             contenders = new Contenders(http, server.baseUrl(), engine, image, workDir);
 
-            coldRuns(dockerCli);
-            throughput();
-            files(server, dockerCli);
+            if (scenarios.contains("cold")) {
+                coldRuns(dockerCli);
+            }
+            if (scenarios.contains("throughput")) {
+                throughput();
+            }
+            if (scenarios.contains("files")) {
+                files(server, dockerCli);
+            }
+            if (scenarios.contains("warm")) {
+                warm(java, http);
+            }
 
             Thread.sleep(2000);
             startup.put("rssIdleAfterAllRunsMiB", Stats.round(mib(server.rssKib())));
@@ -388,6 +415,106 @@ public final class Benchmark implements Callable<Integer> {
             }
             return null;
         }
+    }
+
+    // ---------------------------------------------------------------- scenario 6
+
+    /**
+     * The trivial run through a warm pool: a second server, started with a pool of the image (network none, the
+     * trivial request's settings), next to the cold light-run run and the floor, interleaved; then throughput at
+     * {@code warmConcurrency} of the three, in interleaved rounds.
+     */
+    private void warm(Path java, HttpClient http) throws Exception {
+        String pool = image + "=" + warmPoolSize + ";network=none";
+        ServerProcess warmServer = ServerProcess.launch(java, serverJar, workDir, serverJvmOptions,
+                Map.of("LIGHT_RUN_WARM_POOL", pool));
+        servers.add(warmServer);
+        warmServer.awaitHealthy(http);
+        String warmUrl = warmServer.baseUrl();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (idle(http, warmUrl) < warmPoolSize) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the warm server's pool did not fill within 120 s");
+            }
+            Thread.sleep(50);
+        }
+        Thread.sleep(1000);
+        long rssFilledKib = warmServer.rssKib();
+        Map<String, Contender> all = new LinkedHashMap<>();
+        all.put(WARM, () -> contenders.lightRunWarm(warmUrl));
+        all.put(LIGHT_RUN, contenders::lightRunTrivial);
+        all.put(FLOOR, () -> contenders.floorTrivial(null));
+        out.printf("6. warm pool (%s): %d warm-up + %d measured per contender, interleaved%n", pool, warmup, runs);
+        Map<String, List<Sample>> samples = interleave(all, warmup, runs, "warm");
+        Map<String, Object> warm = new LinkedHashMap<>();
+        warm.put("pool", pool);
+        Map<String, Object> stats = new LinkedHashMap<>();
+        Map<String, Stats> byName = new LinkedHashMap<>();
+        samples.forEach((name, list) -> {
+            Stats s = Stats.of(list.stream().map(Sample::totalMs).toList());
+            byName.put(name, s);
+            Map<String, Object> m = s.toMap();
+            m.put("samplesMs", roundAll(list.stream().map(Sample::totalMs).toList()));
+            m.put("phaseMediansMs", phaseMediansOf(list));
+            stats.put(name, m);
+        });
+        warm.put("contenders", stats);
+        warm.put("coldStartsOfWarmRuns", samples.get(WARM).stream()
+                .filter(x -> x.phases().getOrDefault("start:cold", 0.0) > 0).count());
+        warm.put("ratios", map(
+                WARM + " / " + FLOOR, map("p50", Stats.round3(Stats.ratio(byName.get(WARM).p50(), byName.get(FLOOR).p50())),
+                        "p99", Stats.round3(Stats.ratio(byName.get(WARM).p99(), byName.get(FLOOR).p99()))),
+                WARM + " / " + LIGHT_RUN, map("p50", Stats.round3(Stats.ratio(byName.get(WARM).p50(), byName.get(LIGHT_RUN).p50())),
+                        "p99", Stats.round3(Stats.ratio(byName.get(WARM).p99(), byName.get(LIGHT_RUN).p99())))));
+
+        int c = warmConcurrency;
+        int rounds = quick ? 2 : 4;
+        out.printf("6. warm throughput at concurrency %d: %d runs per contender in %d interleaved rounds%n", c,
+                throughputRuns, rounds);
+        Map<String, Double> wallMs = new LinkedHashMap<>();
+        Map<String, Integer> done = new LinkedHashMap<>();
+        Map<String, List<Sample>> latencies = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>(all.keySet());
+        for (int r = 0; r < rounds; r++) {
+            int share = throughputRuns / rounds + (r < throughputRuns % rounds ? 1 : 0);
+            List<String> order = new ArrayList<>(names);
+            Collections.rotate(order, -(r % names.size()));
+            for (String name : order) {
+                List<Sample> lat = Collections.synchronizedList(new ArrayList<>());
+                wallMs.merge(name, batch(all.get(name), name, share, c, lat), Double::sum);
+                done.merge(name, lat.size(), Integer::sum);
+                latencies.computeIfAbsent(name, k -> new ArrayList<>()).addAll(lat);
+            }
+        }
+        Map<String, Object> level = new LinkedHashMap<>();
+        level.put("concurrency", c);
+        Map<String, Double> perSecond = new LinkedHashMap<>();
+        for (String name : names) {
+            double rps = done.get(name) / (wallMs.get(name) / 1000.0);
+            perSecond.put(name, rps);
+            level.put(name, map("runs", done.get(name), "runsPerSecond", Stats.round3(rps),
+                    "latencyMs", Stats.of(latencies.get(name).stream().map(Sample::totalMs).toList()).toMap(),
+                    "phaseMediansMs", phaseMediansOf(latencies.get(name))));
+        }
+        level.put("coldStartsOfWarmRuns", latencies.get(WARM).stream()
+                .filter(x -> x.phases().getOrDefault("start:cold", 0.0) > 0).count());
+        level.put("ratio warm / floor", Stats.round3(Stats.ratio(perSecond.get(WARM), perSecond.get(FLOOR))));
+        level.put("ratio warm / light-run", Stats.round3(Stats.ratio(perSecond.get(WARM), perSecond.get(LIGHT_RUN))));
+        warm.put("throughput", level);
+        Thread.sleep(2000);
+        warm.put("warmServerRssMiB", map("poolFilled", Stats.round(mib(rssFilledKib)), "idleAfterRuns",
+                Stats.round(mib(warmServer.rssKib()))));
+        results.put("warm", warm);
+        out.printf("  warm p50 %.1f ms, cold %.1f, floor %.1f; c=%d: warm %.2f/s, cold %.2f/s, floor %.2f/s%n",
+                byName.get(WARM).p50(), byName.get(LIGHT_RUN).p50(), byName.get(FLOOR).p50(), c, perSecond.get(WARM),
+                perSecond.get(LIGHT_RUN), perSecond.get(FLOOR));
+        warmServer.close();
+    }
+
+    private static int idle(HttpClient http, String baseUrl) throws IOException, InterruptedException {
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/health"))
+                .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return Contenders.JSON.readTree(health.body()).path("pools").path(0).path("idle").asInt();
     }
 
     // ---------------------------------------------------------------- scenario 2

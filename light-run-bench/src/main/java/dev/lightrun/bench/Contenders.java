@@ -89,8 +89,20 @@ final class Contenders {
 
     // ---------------------------------------------------------------- light-run over HTTP
 
+    /**
+     * POST /run (sync) of the trivial workload to a server started with a warm pool of the image (network none);
+     * the sample's phases carry {@code start:cold} = 1 when the pool had nothing for it (it then ran cold).
+     */
+    Sample lightRunWarm(String warmUrl) throws IOException, InterruptedException {
+        return lightRunTrivial(warmUrl);
+    }
+
     /** POST /run (sync) of the trivial workload. */
     Sample lightRunTrivial() throws IOException, InterruptedException {
+        return lightRunTrivial(lightRunUrl);
+    }
+
+    private Sample lightRunTrivial(String url) throws IOException, InterruptedException {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("image", image);
         body.put("files", TRIVIAL_FILES);
@@ -98,14 +110,16 @@ final class Contenders {
         body.put("network", "none");
         body.put("timeout", 60_000);
         long t0 = System.nanoTime();
-        JsonNode state = postRun(body);
+        JsonNode state = postRun(url, body);
         double total = ms(t0);
         requireSucceeded(state);
         String stdout = state.path("logs").path("stdout").asText();
         if (!stdout.equals("hi\n")) {
             throw new IOException("light-run run " + state.path("id").asText() + " printed '" + stdout + "'");
         }
-        return new Sample(total, timings(state), state.path("id").asText());
+        Map<String, Double> phases = timings(state);
+        phases.put("start:cold", state.path("start").asText().equals("warm") ? 0.0 : 1.0);
+        return new Sample(total, phases, state.path("id").asText());
     }
 
     /** POST /run with 100 files and extraction of /app/out, then GET of the big artifact to a file. */
@@ -149,7 +163,11 @@ final class Contenders {
     }
 
     private JsonNode postRun(Map<String, Object> body) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(lightRunUrl + "/run"))
+        return postRun(lightRunUrl, body);
+    }
+
+    private JsonNode postRun(String url, Map<String, Object> body) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/run"))
                 .header("Content-Type", "application/json")
                 .timeout(Duration.ofMinutes(30))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)))

@@ -64,6 +64,31 @@ final class Report {
             }
         }
 
+        JsonNode warm = r.path("warm");
+        if (!warm.isMissingNode()) {
+            out.printf("%n6. Warm pool (%s): trivial run, sequential, interleaved with the cold run and the floor%n",
+                    warm.path("pool").asText());
+            statsHeader();
+            warm.path("contenders").properties().forEach(e -> statsRow(e.getKey(), e.getValue()));
+            warm.path("ratios").properties().forEach(e -> out.printf("   %-28s p50 %sx   p99 %sx%n", e.getKey(),
+                    num(e.getValue().path("p50"), "%.2f"), num(e.getValue().path("p99"), "%.2f")));
+            out.printf("   warm runs that found the pool empty (ran cold): %s%n", warm.path("coldStartsOfWarmRuns").asText());
+            JsonNode level = warm.path("throughput");
+            out.printf("   throughput c=%d (runs/s): warm %s, cold light-run %s, floor %s; warm/floor %sx,"
+                            + " warm/cold %sx (warm runs that ran cold: %s)%n", level.path("concurrency").asInt(),
+                    num(level.path("light-run warm").path("runsPerSecond"), "%.2f"),
+                    num(level.path("light-run").path("runsPerSecond"), "%.2f"),
+                    num(level.path("floor").path("runsPerSecond"), "%.2f"),
+                    num(level.path("ratio warm / floor"), "%.2f"), num(level.path("ratio warm / light-run"), "%.2f"),
+                    level.path("coldStartsOfWarmRuns").asText());
+            out.println("   phase medians (ms):");
+            warm.path("contenders").properties().forEach(e -> out.printf("     %-14s %s%n", e.getKey(),
+                    phases(e.getValue().path("phaseMediansMs"))));
+            out.printf("   warm server RSS: %s MiB with the pool filled, %s MiB idle after its runs%n",
+                    num(warm.path("warmServerRssMiB").path("poolFilled"), "%.1f"),
+                    num(warm.path("warmServerRssMiB").path("idleAfterRuns"), "%.1f"));
+        }
+
         JsonNode files = r.path("files");
         if (!files.isMissingNode()) {
             out.printf("%n3. Files: 100 x 10 KiB in, one %d MiB artifact out (dd in the container), interleaved%n",

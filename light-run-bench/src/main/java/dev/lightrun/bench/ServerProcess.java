@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -72,6 +73,12 @@ final class ServerProcess implements AutoCloseable {
 
     /** Launches the server; {@link #awaitHealthy} then measures process start to the first 200 from /health. */
     static ServerProcess launch(Path java, Path jar, Path workDir, List<String> jvmOptions) throws IOException {
+        return launch(java, jar, workDir, jvmOptions, Map.of());
+    }
+
+    /** Like {@link #launch(Path, Path, Path, List)}, with extra {@code LIGHT_RUN_*} settings in its environment. */
+    static ServerProcess launch(Path java, Path jar, Path workDir, List<String> jvmOptions,
+                                Map<String, String> settings) throws IOException {
         int port = freePort();
         Path artifacts = Files.createDirectories(workDir.resolve("artifacts-" + port));
         Path log = workDir.resolve("server-" + port + ".log");
@@ -89,6 +96,7 @@ final class ServerProcess implements AutoCloseable {
         builder.environment().put("LIGHT_RUN_MAX_QUEUE", "1000");
         builder.environment().remove("LIGHT_RUN_TOKEN");
         builder.environment().remove("LIGHT_RUN_PORT");
+        builder.environment().putAll(settings);
         long launched = System.nanoTime();
         return new ServerProcess(builder.start(), port, log, launched);
     }

@@ -105,6 +105,7 @@ public final class LightRunServer implements AutoCloseable {
         return DockerRunner.builder().instance(instanceId(config.dataDir()))
                 .filesMode(config.filesMode())
                 .filesRoot(config.dataDir().resolve("run-files"))
+                .warmPool(config.warmPool())
                 .build();
     }
 

@@ -27,14 +27,17 @@ import java.util.Objects;
  * @param missingPaths    requested extract paths that did not exist in the container
  * @param skipped         archive entries deliberately not written (links, devices, unsafe names)
  * @param error           why it did not succeed; null on success
- * @param timings         time spent in each phase, in order (image, create, upload, attach, start, run, extract, remove)
+ * @param timings         time spent in each phase, in order (image, create, upload, attach, start, run, extract, remove;
+ *                        for a warm start: claim, run, extract)
+ * @param start           whether its container was created for it or taken from a warm pool
  */
 public record RunResult(String runId, RunStatus status, Integer exitCode, boolean timedOut, boolean oomKilled,
                         Instant startedAt, Instant finishedAt, Duration duration, String stdout, String stderr,
                         boolean stdoutTruncated, boolean stderrTruncated, List<ExtractedEntry> entries,
                         List<String> missingPaths, List<SkippedEntry> skipped, RunError error,
-                        Map<String, Duration> timings) {
+                        Map<String, Duration> timings, StartKind start) {
     public RunResult {
+        start = Objects.requireNonNullElse(start, StartKind.COLD);
         Objects.requireNonNull(runId, "runId was not specified");
         Objects.requireNonNull(status, "status was not specified");
         Objects.requireNonNull(finishedAt, "finishedAt was not specified");
@@ -52,6 +55,16 @@ public record RunResult(String runId, RunStatus status, Integer exitCode, boolea
         if (status != RunStatus.SUCCEEDED && error == null) {
             throw new IllegalArgumentException("a " + status + " run needs an error saying why");
         }
+    }
+
+    /** A cold-started run's result (the shape before warm pools). */
+    public RunResult(String runId, RunStatus status, Integer exitCode, boolean timedOut, boolean oomKilled,
+                     Instant startedAt, Instant finishedAt, Duration duration, String stdout, String stderr,
+                     boolean stdoutTruncated, boolean stderrTruncated, List<ExtractedEntry> entries,
+                     List<String> missingPaths, List<SkippedEntry> skipped, RunError error,
+                     Map<String, Duration> timings) {
+        this(runId, status, exitCode, timedOut, oomKilled, startedAt, finishedAt, duration, stdout, stderr,
+                stdoutTruncated, stderrTruncated, entries, missingPaths, skipped, error, timings, StartKind.COLD);
     }
 
     public boolean succeeded() {

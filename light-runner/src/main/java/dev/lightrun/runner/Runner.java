@@ -54,6 +54,11 @@ public interface Runner extends AutoCloseable {
      */
     ReapReport reapOrphans(Duration olderThan, Duration unusedImagesFor);
 
+    /** The warm pools of this runner and how they are doing; empty when it has none (the default). */
+    default List<PoolStats> pools() {
+        return List.of();
+    }
+
     @Override
     void close();
 }

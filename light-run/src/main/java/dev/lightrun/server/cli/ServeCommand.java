@@ -131,6 +131,13 @@ final class ServeCommand implements Callable<Integer> {
                     + " LIGHT_RUN_FILES_MODE, default ${DEFAULT-VALUE}).")
     FilesMode filesMode;
 
+    @Option(names = "--warm-pool",
+            description = "Warm pools: image=size, comma-separated, each optionally with ;network=none|bridge|<name>,"
+                    + " ;runtime=, ;memory= (MiB), ;cpus=, ;pids=, ;user= (numeric), ;readonly=, ;workdir=; unset ones are a"
+                    + " plain run's defaults, e.g. 'python:3.12-slim=4,local/busybox=2;network=none' (env"
+                    + " LIGHT_RUN_WARM_POOL; default none).")
+    String warmPool;
+
     @Option(names = "--allowed-images", split = ",",
             description = "Image globs runs may use, comma-separated, e.g. 'python:3.*,local/*' (env"
                     + " LIGHT_RUN_ALLOWED_IMAGES; default: any).")
@@ -261,6 +268,7 @@ final class ServeCommand implements Callable<Integer> {
                 .sweepInterval(Duration.ofMillis(sweepIntervalMs)).buildCacheMaxAge(Duration.ofMillis(buildCacheMaxAgeMs))
                 .filesMode(filesMode)
                 .allowedOrigins(allowedOrigins).allowedHosts(allowedHosts).insecureNoAuth(insecureNoAuth)
+                .warmPool(warmPool)
                 .policy(p -> p.maxMemoryMiB(maxMemory).maxCpus(maxCpus).maxPids(maxPids)
                         .runtimes(runtimes).defaultRuntime(runtime).allowedImages(allowedImages).allowBuild(allowBuild)
                         .buildTimeout(Duration.ofMillis(buildTimeoutMs)).maxRunArtifactBytes(maxRunArtifactBytes)

@@ -28,6 +28,8 @@ public final class Defaults {
     public static final FilesMode FILES_MODE = FilesMode.AUTO;
     /** Without a token, only a loopback address may be listened on. */
     public static final boolean INSECURE_NO_AUTH = false;
+    /** No warm pool: every run starts its own container. */
+    public static final String WARM_POOL = "";
 
     public static final int DEFAULT_MEMORY_MIB = 512;
     public static final int MAX_MEMORY_MIB = 4096;

@@ -1,5 +1,10 @@
 package dev.lightrun.server.config;
 
+import dev.lightrun.runner.Hardening;
+import dev.lightrun.runner.Limits;
+import dev.lightrun.runner.NetworkChoice;
+import dev.lightrun.runner.PoolProfile;
+import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.docker.FilesMode;
 import dev.lightrun.server.auth.BrowserRules;
 import dev.lightrun.server.auth.OpenAccessCheck;
@@ -14,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * The server's settings, resolved once at start-up (flags, then {@code LIGHT_RUN_*} environment variables, then
@@ -47,6 +53,8 @@ import java.util.function.Consumer;
  * @param keysFile           the API keys file (names, token digests, scopes, quotas), reloaded when it changes; null
  *                           for none (then only {@code token}, if set, is a key)
  * @param metrics            who may scrape {@code GET /metrics} and where (default: an admin, on the API port)
+ * @param warmPool           warm pools, {@code image=size[;setting=value...]} comma-separated (default none); a pool's
+ *                           unset settings are a run's defaults under {@code policy}, so a plain run of its image matches
  */
 public record ServerConfig(String host, int port, String token, long bodyLimitBytes, Path artifactsDir,
                            long maxArtifactsBytes, Duration defaultTimeout, long stateLogBytes,
@@ -54,7 +62,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                            String storeUrl, Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
                            Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
                            List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth,
-                           Path keysFile, MetricsSettings metrics) {
+                           Path keysFile, MetricsSettings metrics, List<PoolProfile> warmPool) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -135,6 +143,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                     + " (create one with `light-run keys add NAME --scopes run,read --file " + keysFile + "`)");
         }
         Objects.requireNonNull(metrics, "metrics was not specified");
+        warmPool = List.copyOf(warmPool);
         String open = OpenAccessCheck.refusal(host, token != null || keysFile != null, insecureNoAuth).orElse(null);
         if (open != null) {
             throw new ConfigException(Setting.TOKEN, open);
@@ -144,6 +153,23 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
     /** Whether requests need a key: a token or a keys file is set. */
     public boolean authEnabled() {
         return token != null || keysFile != null;
+    }
+
+    /**
+     * Parses {@code --warm-pool}: unset settings of a pool are what a run that asks for nothing gets under
+     * {@code policy} (its default memory, CPUs, pids and runtime, light-run's isolated network, workdir /app).
+     *
+     * @throws ConfigException naming {@code --warm-pool} for a bad entry
+     */
+    public static List<PoolProfile> parseWarmPool(String text, RunPolicy policy) {
+        PoolProfile base = new PoolProfile("base", 1, NetworkChoice.isolated(), policy.defaultRuntime(),
+                new Limits((long) policy.defaultMemoryMiB() * Limits.MIB, policy.defaultCpus(), policy.defaultPids(),
+                        null, false), Hardening.DEFAULTS, RunSpec.DEFAULT_WORKDIR);
+        try {
+            return PoolProfile.parseList(text, base);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(Setting.WARM_POOL, e.getMessage());
+        }
     }
 
     private static List<String> trimmed(List<String> values) {
@@ -197,6 +223,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private List<String> allowedHosts = List.of();
         private boolean insecureNoAuth = Defaults.INSECURE_NO_AUTH;
         private Path keysFile;
+        private String warmPool = Defaults.WARM_POOL;
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
         private final MetricsSettings.Builder metrics;
@@ -228,6 +255,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             allowedHosts = config.allowedHosts;
             insecureNoAuth = config.insecureNoAuth;
             keysFile = config.keysFile;
+            warmPool = config.warmPool.stream().map(ServerConfig::describe).collect(Collectors.joining(","));
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
             metrics = config.metrics.toBuilder();
@@ -339,6 +367,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             return this;
         }
 
+        /** Warm pools as operators write them, e.g. {@code light-run-test/busybox=4,python:3.12-slim=2;network=none}. */
+        public Builder warmPool(String value) {
+            this.warmPool = value == null ? Defaults.WARM_POOL : value;
+            return this;
+        }
+
         /** Changes the run policy, e.g. {@code policy(p -> p.maxConcurrent(2).maxQueue(3))}. */
         public Builder policy(Consumer<RunPolicy.Builder> change) {
             change.accept(policy);
@@ -360,11 +394,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         /** @throws ConfigException naming the first setting with a bad value */
         public ServerConfig build() {
             Objects.requireNonNull(dataDir, "dataDir was not specified");
+            RunPolicy builtPolicy = policy.build();
             return new ServerConfig(host, port, token, bodyLimitBytes,
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, storeUrl, shutdownGrace,
-                    maxLogBytes, sweepInterval, buildCacheMaxAge, policy.build(), filesMode, allowedOrigins,
-                    allowedHosts, insecureNoAuth, keysFile, metrics.build());
+                    maxLogBytes, sweepInterval, buildCacheMaxAge, builtPolicy, filesMode, allowedOrigins,
+                    allowedHosts, insecureNoAuth, keysFile, metrics.build(), parseWarmPool(warmPool, builtPolicy));
         }
     }
 
@@ -378,6 +413,22 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", shutdownGrace=" + shutdownGrace + ", maxLogBytes=" + maxLogBytes + ", sweepInterval=" + sweepInterval
                 + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode
                 + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
-                + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + ", metrics=" + metrics + "]";
+                + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + ", metrics=" + metrics
+                + ", warmPool=" + warmPool + "]";
+    }
+
+    /** A pool as {@code --warm-pool} writes it, every setting spelled out (so a copied config parses the same). */
+    private static String describe(PoolProfile pool) {
+        String network = switch (pool.network()) {
+            case NetworkChoice.None none -> "none";
+            case NetworkChoice.Isolated isolated -> "bridge";
+            case NetworkChoice.Named named -> named.primary();
+        };
+        Limits limits = pool.limits();
+        return pool.image() + "=" + pool.size() + ";network=" + network
+                + (pool.runtime() == null ? "" : ";runtime=" + pool.runtime())
+                + ";memory=" + limits.memoryBytes() / Limits.MIB + ";cpus=" + limits.cpus() + ";pids=" + limits.pids()
+                + (limits.user() == null ? "" : ";user=" + limits.user()) + ";readonly=" + limits.readOnlyRootfs()
+                + ";workdir=" + pool.workdir();
     }
 }

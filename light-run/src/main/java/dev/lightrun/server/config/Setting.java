@@ -37,6 +37,7 @@ public enum Setting {
     RUNTIMES("runtimes", null),
     RUNTIME("runtime", null),
     FILES_MODE("files-mode", Defaults.FILES_MODE),
+    WARM_POOL("warm-pool", Defaults.WARM_POOL),
     ALLOWED_IMAGES("allowed-images", null),
     ALLOW_BUILD("allow-build", Defaults.ALLOW_BUILD),
     BUILD_TIMEOUT_MS("build-timeout-ms", Defaults.BUILD_TIMEOUT),

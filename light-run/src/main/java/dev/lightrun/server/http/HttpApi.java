@@ -1,6 +1,7 @@
 package dev.lightrun.server.http;
 
 import dev.lightrun.runner.EngineInfo;
+import dev.lightrun.runner.PoolStats;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.auth.AuditLog;
@@ -193,6 +194,10 @@ public final class HttpApi {
             body.put("version", version);
             body.put("dockerVersion", engine.version());
             body.put("dockerApiVersion", engine.apiVersion());
+            List<PoolStats> pools = runs.pools();
+            if (!pools.isEmpty()) {
+                body.put("pools", pools.stream().map(HttpApi::pool).toList());
+            }
             ctx.json(body);
         } catch (RuntimeException e) {
             body.put("status", "degraded");
@@ -201,6 +206,21 @@ public final class HttpApi {
             body.put("error", e.getMessage());
             ctx.status(503).json(body);
         }
+    }
+
+    /** One warm pool as /health shows it. */
+    private static Map<String, Object> pool(PoolStats pool) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("image", pool.profile().image());
+        body.put("size", pool.profile().size());
+        body.put("idle", pool.idle());
+        body.put("refilling", pool.refilling());
+        body.put("hits", pool.hits());
+        body.put("misses", pool.misses());
+        body.put("failures", pool.failures());
+        body.put("lastRefillMs", pool.lastRefill().toMillis());
+        body.put("state", pool.state());
+        return body;
     }
 
     private static void registerErrors(JavalinConfig app) {

@@ -30,12 +30,23 @@ import java.util.Objects;
  * @param logs        the end of stdout and stderr, capped
  * @param timings     milliseconds spent in each phase of the run
  * @param callback    delivery state of the run's callback (null when it has none, or none is due yet)
+ * @param start       {@code warm} when the run took a warm pool's started container, {@code cold} when one was
+ *                    created for it; null until it has ended (and for runs that never had a container)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
                        Instant startedAt, Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut, boolean oomKilled,
                        List<Artifact> artifacts, String error, RunErrorCode errorCode, Logs logs,
-                       Map<String, Long> timings, Callback callback) {
+                       Map<String, Long> timings, Callback callback, String start) {
+    /** A state without {@code start} (the shape before warm pools). */
+    public RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
+                    Instant startedAt, Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut,
+                    boolean oomKilled, List<Artifact> artifacts, String error, RunErrorCode errorCode, Logs logs,
+                    Map<String, Long> timings, Callback callback) {
+        this(id, status, image, owner, detached, queuedAt, startedAt, finishedAt, exitCode, durationMs, timedOut,
+                oomKilled, artifacts, error, errorCode, logs, timings, callback, null);
+    }
+
     public RunState {
         Objects.requireNonNull(id, "id was not specified");
         Objects.requireNonNull(status, "status was not specified");
@@ -72,7 +83,7 @@ public record RunState(String id, RunStatus status, String image, String owner, 
     /** This state with its callback's delivery state. */
     public RunState withCallback(Callback value) {
         return new RunState(id, status, image, owner, detached, queuedAt, startedAt, finishedAt, exitCode, durationMs, timedOut,
-                oomKilled, artifacts, error, errorCode, logs, timings, value);
+                oomKilled, artifacts, error, errorCode, logs, timings, value, start);
     }
 
     /**

@@ -411,4 +411,14 @@ public final class RunService {
     public EngineInfo engine() {
         return runner.info();
     }
+
+    /** Runs this process is executing now (queued ones not counted). */
+    public int executing() {
+        return executions.size();
+    }
+
+    /** The runner's warm pools and how they are doing (empty without pools). */
+    public java.util.List<dev.lightrun.runner.PoolStats> pools() {
+        return runner.pools();
+    }
 }

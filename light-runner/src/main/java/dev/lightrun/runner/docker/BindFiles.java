@@ -225,25 +225,74 @@ final class BindFiles {
         // From here on the folder is this run's own: a failure deletes it.
         try {
             own(folder, owner, owner.folderMode());
-            for (String sub : FilesTar.foldersOf(spec.files().keySet())) {
-                Path dir = folder.resolve(sub);
-                Files.createDirectory(dir);
-                own(dir, owner, owner.folderMode());
-            }
-            for (Map.Entry<String, byte[]> file : new TreeMap<>(spec.files()).entrySet()) {
-                Path target = folder.resolve(file.getKey());
-                Files.write(target, file.getValue());
-                own(target, owner, owner.fileMode());
-            }
-            if (spec.stdin() != null) {
-                Path target = folder.resolve(FilesTar.STDIN_FILE);
-                Files.write(target, spec.stdin());
-                own(target, owner, owner.stdinMode());
-            }
+            writeFiles(folder, spec);
             return folder;
         } catch (IOException | RuntimeException e) {
             delete(spec.runId());
             throw new RunnerException(ErrorCode.START_FAILED, "writing the files of run " + spec.runId() + " failed: " + e, e);
+        }
+    }
+
+    /**
+     * A warm pool's container folder: new, empty, owned by the pool's user, named {@code name} (a pooled container's
+     * name, never a run id). Its runs' files are written into it when a run claims the container ({@link #fill}).
+     */
+    Path preparePool(String name, String user) throws IOException {
+        Path folder = folderOf(name);
+        Ownership owner = Ownership.of(user);
+        Files.createDirectory(folder);
+        try {
+            own(folder, owner, owner.folderMode());
+        } catch (IOException | RuntimeException e) {
+            delete(name);
+            throw e;
+        }
+        return folder;
+    }
+
+    /**
+     * Writes a run's files and stdin into a claimed pooled container's folder. Only the pool's own waiting shell has
+     * run in that container so far, so nothing in the folder is a workload's; files are still created new, never
+     * opened through a link.
+     */
+    void fill(Path folder, RunSpec spec) throws IOException {
+        writeFiles(folder, spec);
+    }
+
+    /** Writes {@code content} as a new file readable by the run's user only (a control file of a warm start). */
+    static void writePrivate(Path file, byte[] content, String user) throws IOException {
+        Ownership owner = Ownership.of(user);
+        Files.write(file, content, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
+        own(file, owner, owner.stdinMode());
+    }
+
+    /** Sets a control file's owner and mode (0600 to the run's user), as {@link #writePrivate} does. */
+    static void ownPrivate(Path file, String user) throws IOException {
+        Ownership owner = Ownership.of(user);
+        own(file, owner, owner.stdinMode());
+    }
+
+    private static void writeFiles(Path folder, RunSpec spec) throws IOException {
+        Ownership owner = Ownership.of(spec.limits().user());
+        for (String sub : FilesTar.foldersOf(spec.files().keySet())) {
+            Path dir = folder.resolve(sub);
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectory(dir);
+            }
+            own(dir, owner, owner.folderMode());
+        }
+        for (Map.Entry<String, byte[]> file : new TreeMap<>(spec.files()).entrySet()) {
+            Path target = folder.resolve(file.getKey());
+            Files.write(target, file.getValue(), java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            own(target, owner, owner.fileMode());
+        }
+        if (spec.stdin() != null) {
+            Path target = folder.resolve(FilesTar.STDIN_FILE);
+            Files.write(target, spec.stdin(), java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            own(target, owner, owner.stdinMode());
         }
     }
 
@@ -269,7 +318,7 @@ final class BindFiles {
      * link to a host path cannot make us delete anything outside the folder. Safe to call when there is none.
      */
     void delete(String runId) {
-        if (root == null) {
+        if (root == null || runId == null) {
             return;
         }
         Path folder = folderOf(runId);
@@ -307,6 +356,11 @@ final class BindFiles {
 
     /** Deletes the folders of runs that {@code keep} does not claim and that were made before {@code cutoff}. */
     List<String> reap(Instant cutoff, Predicate<String> keep) {
+        return reap(cutoff, keep, name -> true);
+    }
+
+    /** Like {@link #reap(Instant, Predicate)}, only among the folders whose name {@code among} accepts. */
+    List<String> reap(Instant cutoff, Predicate<String> keep, Predicate<String> among) {
         List<String> removed = new ArrayList<>();
         if (root == null) {
             return removed;
@@ -314,7 +368,7 @@ final class BindFiles {
         try (DirectoryStream<Path> folders = Files.newDirectoryStream(root)) {
             for (Path folder : folders) {
                 String runId = folder.getFileName().toString();
-                if (keep.test(runId)) {
+                if (keep.test(runId) || !among.test(runId)) {
                     continue;
                 }
                 Instant modified = Files.getLastModifiedTime(folder, LinkOption.NOFOLLOW_LINKS).toInstant();

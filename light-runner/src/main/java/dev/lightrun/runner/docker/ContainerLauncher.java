@@ -68,22 +68,27 @@ final class ContainerLauncher {
 
     /** Creates the container and returns its id; {@code hostFiles} is the folder to mount at the workdir, or null. */
     String create(String image, Path hostFiles) {
+        return create(image, hostFiles, Labels.KIND_RUN);
+    }
+
+    /** Like {@link #create(String, Path)}, labelled as {@code kind} (a warm pool creates its containers so). */
+    String create(String image, Path hostFiles, String kind) {
         String network = primaryNetwork();
         try {
-            return ContainerSettings.createCommand(docker, spec, image, network, context.instance(), hostFiles).exec().getId();
+            return ContainerSettings.createCommand(docker, spec, image, network, context.instance(), hostFiles, kind).exec().getId();
         } catch (NotFoundException e) {
             String message = DockerErrors.daemonMessage(e);
             if (message.contains("network")) {
                 if (spec.network() == NetworkChoice.isolated()) {
                     // Our default network was removed behind our back: create it again, once.
                     context.networks().defaultMissing();
-                    return ContainerSettings.createCommand(docker, spec, image, primaryNetwork(), context.instance(), hostFiles)
-                            .exec().getId();
+                    return ContainerSettings.createCommand(docker, spec, image, primaryNetwork(), context.instance(), hostFiles,
+                            kind).exec().getId();
                 }
                 throw new RunnerException(ErrorCode.START_FAILED, "network " + network + " does not exist; create it first", e);
             }
             context.images().pull(image);
-            return ContainerSettings.createCommand(docker, spec, image, network, context.instance(), hostFiles).exec().getId();
+            return ContainerSettings.createCommand(docker, spec, image, network, context.instance(), hostFiles, kind).exec().getId();
         } catch (ConflictException e) {
             throw new RunnerException(ErrorCode.START_FAILED, "a container for run " + runId() + " already exists", e);
         } catch (RuntimeException e) {

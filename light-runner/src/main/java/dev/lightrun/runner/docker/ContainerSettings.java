@@ -38,7 +38,17 @@ final class ContainerSettings {
      */
     static CreateContainerCmd createCommand(DockerClient docker, RunSpec spec, String image, String primaryNetwork,
                                             String instance, Path hostFiles) {
-        Map<String, String> labels = Labels.of(spec.labels(), Labels.KIND_RUN, spec.runId());
+        return createCommand(docker, spec, image, primaryNetwork, instance, hostFiles, Labels.KIND_RUN);
+    }
+
+    /**
+     * @param kind {@link Labels#KIND_RUN}, or {@link Labels#KIND_POOL} for a warm pool's container, whose spec is the
+     *             pool's profile with the waiting script as entrypoint and the container's name as run id: the same
+     *             limits, hardening, network, runtime and mounts as a cold run of that profile
+     */
+    static CreateContainerCmd createCommand(DockerClient docker, RunSpec spec, String image, String primaryNetwork,
+                                            String instance, Path hostFiles, String kind) {
+        Map<String, String> labels = Labels.of(spec.labels(), kind, spec.runId());
         labels.put(Labels.INSTANCE, instance);
         CreateContainerCmd cmd = docker.createContainerCmd(image)
                 .withName(containerName(spec.runId()))

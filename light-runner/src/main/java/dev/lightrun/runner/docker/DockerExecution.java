@@ -8,6 +8,7 @@ import dev.lightrun.runner.RunError;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.RunnerException;
+import dev.lightrun.runner.StartKind;
 import dev.lightrun.runner.docker.ContainerFilesExtractor.Extracted;
 import dev.lightrun.runner.docker.RunControl.Outcome;
 import org.slf4j.Logger;
@@ -54,6 +55,14 @@ final class DockerExecution implements Execution {
     private volatile Path bindFolder;
     /** Set when picking up a container an earlier process started; null for a fresh run. */
     private final Existing existing;
+    /** Set for a warm start: the pooled container this run took, and who disposes of it afterwards. */
+    private final Warm warm;
+    /** The go signal of a warm start, held until the run ends (see {@link WarmStart#go}). */
+    private final WarmStart warmStart = new WarmStart();
+
+    /** A pooled container taken for this run, and where it goes once the run is over (removed, never reused). */
+    record Warm(PooledContainer container, WarmPools pools) {
+    }
 
     /**
      * A container found by label, with when it started (null if it never started) and when its timeout expires.
@@ -66,10 +75,15 @@ final class DockerExecution implements Execution {
     }
 
     DockerExecution(DockerClient docker, RunSpec spec, DockerRunner.Context context, Existing existing) {
+        this(docker, spec, context, existing, null);
+    }
+
+    DockerExecution(DockerClient docker, RunSpec spec, DockerRunner.Context context, Existing existing, Warm warm) {
         this.docker = docker;
         this.spec = spec;
         this.context = context;
         this.existing = existing;
+        this.warm = warm;
         this.control = new RunControl(spec.runId(), spec.timeout(), context.scheduler());
         this.launcher = new ContainerLauncher(docker, spec, context);
         this.logs = new LogPump(docker, spec.runId(), spec.logSink(), spec.logCapBytes());
@@ -119,7 +133,7 @@ final class DockerExecution implements Execution {
         RunError error = null;
         Extracted extracted = Extracted.NOTHING;
         try {
-            Launched launched = existing == null ? launch() : pickUp();
+            Launched launched = existing != null ? pickUp() : warm != null ? claim() : launch();
             if (launched == null) {
                 return;
             }
@@ -127,7 +141,7 @@ final class DockerExecution implements Execution {
             RunningContainer container = new RunningContainer(docker, runId(), containerId);
             control.started(container, launched.timeLeft());
             long waitStarted = System.nanoTime();
-            exitCode = container.awaitExit();
+            exitCode = warm != null ? warm.container().awaitExit(runId()) : container.awaitExit();
             exitedAt = Instant.now();
             timings.put("run", Duration.ofNanos(System.nanoTime() - waitStarted));
             control.exited();
@@ -195,6 +209,34 @@ final class DockerExecution implements Execution {
         return new Launched(Instant.now(), spec.timeout(), attaching);
     }
 
+    /**
+     * Hands the pooled container this run took its files, stdin, env and entrypoint, then the go: its waiting shell
+     * {@code exec}s the entrypoint, which becomes the container's main process. Its output is already attached (bound
+     * to this run's pump before the go, so nothing is lost) and its exit already awaited. Null when a cancel or stop
+     * came first (the container is disposed of unused).
+     */
+    private Launched claim() {
+        PooledContainer pooled = warm.container();
+        containerId = pooled.containerId();
+        bindFolder = pooled.folder();
+        control.created();
+        if (!control.claimable()) {
+            return null;
+        }
+        timed("claim", () -> {
+            try {
+                WarmStart.deliver(context.bindFiles(), pooled, spec);
+                pooled.attached().bind(logs);
+                warmStart.go(pooled, spec.limits().user());
+                warm.pools().claimed(pooled, runId());
+            } catch (java.io.IOException e) {
+                throw new RunnerException(ErrorCode.START_FAILED, "handing run " + runId()
+                        + " its pooled container failed: " + e, e);
+            }
+        });
+        return new Launched(Instant.now(), spec.timeout(), pooled.attached());
+    }
+
     /** Takes over the container an earlier process started, with what is left of its timeout. */
     private Launched pickUp() {
         containerId = existing.containerId();
@@ -213,7 +255,9 @@ final class DockerExecution implements Execution {
     private void complete(Instant startedAt, Instant exitedAt, Integer exitCode, boolean oomKilled, RunError error,
                           Extracted extracted) {
         String id = containerId;
-        if (id != null) {
+        if (warm != null) {
+            warmStart.close();
+        } else if (id != null) {
             timed("remove", () -> cleanup.removeContainer(id));
         }
         if (ownsFilesFolder) {
@@ -226,6 +270,10 @@ final class DockerExecution implements Execution {
         beforeResult.run();
         control.ended();
         result.complete(buildResult(startedAt, finishedAt, exitCode, oomKilled, failure, extracted));
+        if (warm != null) {
+            // After the result: removing it is nobody's wait. Never reused, whatever the run did to it.
+            warm.pools().dispose(warm.container());
+        }
     }
 
     private RunResult buildResult(Instant startedAt, Instant finishedAt, Integer exitCode, boolean oomKilled,
@@ -239,7 +287,7 @@ final class DockerExecution implements Execution {
         return new RunResult(runId(), verdict.status(), exitCode, control.outcome() == Outcome.TIMED_OUT, oomKilled,
                 startedAt, finishedAt, duration, logs.stdout().text(), logs.stderr().text(),
                 logs.stdout().truncated(), logs.stderr().truncated(), extracted.entries(), extracted.missing(),
-                extracted.skipped(), verdict.error(), timings);
+                extracted.skipped(), verdict.error(), timings, warm != null ? StartKind.WARM : StartKind.COLD);
     }
 
     private void timed(String phase, Runnable step) {

@@ -58,6 +58,7 @@ public final class DockerRunner implements Runner {
     private final Context context;
     private final ConcurrentHashMap<String, DockerExecution> live = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final WarmPools pools;
 
     private DockerRunner(Builder builder) {
         DefaultDockerClientConfig.Builder config = DefaultDockerClientConfig.createDefaultConfigBuilder();
@@ -79,6 +80,8 @@ public final class DockerRunner implements Runner {
                 BindFiles.decide(builder.filesMode, clientConfig.getDockerHost(), builder.filesRoot != null
                         ? builder.filesRoot : defaultFilesRoot(builder.instance)),
                 new ImageWorkdirs(docker));
+        this.pools = new WarmPools(docker, context, builder.warmPool);
+        pools.start();
     }
 
     private static Path defaultFilesRoot(String instance) {
@@ -110,8 +113,17 @@ public final class DockerRunner implements Runner {
         if (closed.get()) {
             throw new IllegalStateException("runner is closed");
         }
-        DockerExecution execution = new DockerExecution(docker, spec, context);
-        launch(execution);
+        PooledContainer pooled = pools.take(spec);
+        DockerExecution execution = pooled == null ? new DockerExecution(docker, spec, context)
+                : new DockerExecution(docker, spec, context, null, new DockerExecution.Warm(pooled, pools));
+        try {
+            launch(execution);
+        } catch (RuntimeException e) {
+            if (pooled != null) {
+                pools.dispose(pooled);
+            }
+            throw e;
+        }
         return execution;
     }
 
@@ -143,6 +155,15 @@ public final class DockerRunner implements Runner {
             List<com.github.dockerjava.api.model.Container> found = docker.listContainersCmd().withShowAll(true)
                     .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.RUN_ID, reattach.runId()))
                     .exec();
+            if (found.isEmpty()) {
+                // A warm run's container carries its pool's labels; it was renamed after the run when claimed.
+                String name = "/" + ContainerSettings.containerName(reattach.runId());
+                found = docker.listContainersCmd().withShowAll(true)
+                        .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.KIND, Labels.KIND_POOL,
+                                Labels.INSTANCE, context.instance()))
+                        .exec().stream().filter(c -> c.getNames() != null && List.of(c.getNames()).contains(name))
+                        .toList();
+            }
             if (found.isEmpty()) {
                 return java.util.Optional.empty();
             }
@@ -239,7 +260,39 @@ public final class DockerRunner implements Runner {
     public ReapReport reapOrphans(Duration olderThan, Duration unusedImagesFor) {
         return new Reaper(docker, context.networks().defaultNetwork(), context.images(), context.instance(),
                 context.bindFiles())
-                .reap(olderThan, unusedImagesFor, liveRunIds());
+                .reap(olderThan, unusedImagesFor, tracked());
+    }
+
+    /**
+     * Run ids of live runs, and names of the pooled containers this runner tracks: the reaper leaves them alone. A
+     * live view, asked when the reaper decides, not a snapshot: a pool refill may create a container between the
+     * snapshot and the reaper's listing (the server's start-up sweep reaps with no minimum age).
+     */
+    private Set<String> tracked() {
+        return new java.util.AbstractSet<>() {
+            @Override
+            public boolean contains(Object o) {
+                return live.containsKey(o) || pools.isTracked(o);
+            }
+
+            @Override
+            public java.util.Iterator<String> iterator() {
+                Set<String> now = new java.util.HashSet<>(live.keySet());
+                now.addAll(pools.tracked());
+                return now.iterator();
+            }
+
+            @Override
+            public int size() {
+                return live.size() + pools.tracked().size();
+            }
+        };
+    }
+
+    /** The warm pools (see {@link Builder#warmPool}) and how each is doing; empty without pools. */
+    @Override
+    public List<dev.lightrun.runner.PoolStats> pools() {
+        return pools.stats();
     }
 
     /**
@@ -252,6 +305,7 @@ public final class DockerRunner implements Runner {
             return;
         }
         live.values().forEach(DockerExecution::abandon);
+        pools.close();
         // Now: the pending timers (timeouts, stop kills) belong to abandoned runs. shutdown() would keep them, so
         // awaiting termination always took the whole 2 s with a detached run in flight.
         context.scheduler().shutdownNow();
@@ -280,8 +334,32 @@ public final class DockerRunner implements Runner {
         private String instance = "default";
         private FilesMode filesMode = FilesMode.AUTO;
         private Path filesRoot;
+        private List<dev.lightrun.runner.PoolProfile> warmPool = List.of();
 
         private Builder() {
+        }
+
+        /**
+         * Warm pools (default none): for each profile, that many containers are created and started ahead, with
+         * exactly a cold run's hardening, each idle on a waiting shell with its own files folder. A run whose spec
+         * matches a profile ({@link dev.lightrun.runner.PoolProfile#mismatch}) takes one, gets its files, env, stdin
+         * and entrypoint delivered through that folder, and runs there as the container's main process; the
+         * container is removed afterwards, never reused, and the pool refills in the background. Needs files by bind
+         * mount ({@link FilesMode}); without it the pools stay empty (runs start cold) and {@link #pools()} says why.
+         * Pooled containers carry the kind label {@code pool}; a runner of the same instance removes those a previous
+         * process left and never hands them out. Closing the runner empties the pools.
+         */
+        public Builder warmPool(List<dev.lightrun.runner.PoolProfile> profiles) {
+            List<dev.lightrun.runner.PoolProfile> copy = List.copyOf(profiles);
+            if (copy.stream().map(dev.lightrun.runner.PoolProfile::image).distinct().count() != copy.size()) {
+                throw new IllegalArgumentException("warmPool: each image may have one pool");
+            }
+            this.warmPool = copy;
+            return this;
+        }
+
+        public Builder warmPool(dev.lightrun.runner.PoolProfile... profiles) {
+            return warmPool(List.of(profiles));
         }
 
         /**

@@ -14,13 +14,15 @@ public final class Labels {
      * suites) can share one daemon.
      */
     public static final String INSTANCE = "dev.lightrun.instance";
-    /** What the object is: run, network, build, default-network. */
+    /** What the object is: run, pool, network, build, default-network. */
     public static final String KIND = "dev.lightrun.kind";
 
     static final String KIND_RUN = "run";
     static final String KIND_NETWORK = "network";
     static final String KIND_DEFAULT_NETWORK = "default-network";
     static final String KIND_BUILD = "build";
+    /** A warm pool's container (its run-id label is the pooled container's own name, never a run's id). */
+    static final String KIND_POOL = "pool";
 
     private Labels() {
     }

@@ -55,14 +55,27 @@ final class LogPump {
      * open.
      */
     Follower beginAttach(String containerId) {
-        Follower follower = new Follower();
+        return attach(docker, containerId, new Follower(this, runId));
+    }
+
+    /**
+     * Sends the attach request for {@code follower} (see {@link #beginAttach}); a warm pool attaches its containers
+     * this way ahead of any run, with a follower that is {@linkplain Follower#bind bound} to a run's pump when a run
+     * claims the container.
+     */
+    static Follower attach(DockerClient docker, String containerId, Follower follower) {
         try {
             docker.attachContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(true)
                     .exec(follower);
         } catch (RuntimeException e) {
-            throw DockerErrors.translate(e, "attaching to run " + runId, ErrorCode.START_FAILED);
+            throw DockerErrors.translate(e, "attaching to " + follower.subject, ErrorCode.START_FAILED);
         }
         return follower;
+    }
+
+    /** A follower for a pooled container, bound to no pump yet: what arrives before {@link Follower#bind} is dropped. */
+    static Follower unbound(String subject) {
+        return new Follower(null, subject);
     }
 
     /**
@@ -70,7 +83,7 @@ final class LogPump {
      * then; following it live can lose the last lines on Engine 20.10).
      */
     void replay(String containerId) {
-        Follower follower = new Follower();
+        Follower follower = new Follower(this, runId);
         try {
             docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false).exec(follower);
         } catch (RuntimeException e) {
@@ -101,17 +114,35 @@ final class LogPump {
         }
     }
 
-    /** Receives the multiplexed log stream and hands each frame to the pump. */
-    final class Follower extends ResultCallback.Adapter<Frame> {
+    /** Receives the multiplexed log stream and hands each frame to the pump it is bound to. */
+    static final class Follower extends ResultCallback.Adapter<Frame> {
+        private volatile LogPump pump;
+        /** Whose stream this is, for log lines: "run <id>", or a pooled container until a run claims it. */
+        private volatile String subject;
+
+        private Follower(LogPump pump, String runId) {
+            this.pump = pump;
+            this.subject = pump == null ? runId : "run " + runId;
+        }
+
+        /** From now on, frames go to {@code target}: a warm start binds its pooled container's stream before the go. */
+        void bind(LogPump target) {
+            this.subject = "run " + target.runId;
+            this.pump = target;
+        }
 
         @Override
         public void onNext(Frame frame) {
-            accept(frame.getStreamType() == StreamType.STDERR ? LogStream.STDERR : LogStream.STDOUT, frame.getPayload());
+            LogPump target = pump;
+            if (target != null) {
+                target.accept(frame.getStreamType() == StreamType.STDERR ? LogStream.STDERR : LogStream.STDOUT,
+                        frame.getPayload());
+            }
         }
 
         @Override
         public void onError(Throwable throwable) {
-            log.debug("run {} - log stream ended with {}", runId, throwable.toString());
+            log.debug("{} - log stream ended with {}", subject, throwable.toString());
             super.onError(throwable);
         }
 
@@ -119,12 +150,12 @@ final class LogPump {
         void awaitAttached() {
             try {
                 if (!awaitStarted(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    throw new RunnerException(ErrorCode.START_FAILED, "attaching to run " + runId + " took longer than "
+                    throw new RunnerException(ErrorCode.START_FAILED, "attaching to " + subject + " took longer than "
                             + ATTACH_TIMEOUT);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new RunnerException(ErrorCode.START_FAILED, "interrupted while attaching to run " + runId, e);
+                throw new RunnerException(ErrorCode.START_FAILED, "interrupted while attaching to " + subject, e);
             }
         }
 
@@ -132,13 +163,13 @@ final class LogPump {
         void drain() {
             try {
                 if (!awaitCompletion(LOG_DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    log.warn("run {} - log stream still open {} after exit; closing it", runId, LOG_DRAIN_TIMEOUT);
+                    log.warn("{} - log stream still open {} after exit; closing it", subject, LOG_DRAIN_TIMEOUT);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 // A broken log stream costs us log lines, not the run's result.
-                log.debug("run {} - log stream failed: {}", runId, e.toString());
+                log.debug("{} - log stream failed: {}", subject, e.toString());
             } finally {
                 try {
                     close();
