@@ -1,10 +1,6 @@
 package dev.lightrun.server.config;
 
-import dev.lightrun.runner.Hardening;
-import dev.lightrun.runner.Limits;
-import dev.lightrun.runner.NetworkChoice;
 import dev.lightrun.runner.PoolProfile;
-import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.docker.FilesMode;
 import dev.lightrun.server.auth.BrowserRules;
 import dev.lightrun.server.auth.OpenAccessCheck;
@@ -155,23 +151,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         return token != null || keysFile != null;
     }
 
-    /**
-     * Parses {@code --warm-pool}: unset settings of a pool are what a run that asks for nothing gets under
-     * {@code policy} (its default memory, CPUs, pids and runtime, light-run's isolated network, workdir /app).
-     *
-     * @throws ConfigException naming {@code --warm-pool} for a bad entry
-     */
-    public static List<PoolProfile> parseWarmPool(String text, RunPolicy policy) {
-        PoolProfile base = new PoolProfile("base", 1, NetworkChoice.isolated(), policy.defaultRuntime(),
-                new Limits((long) policy.defaultMemoryMiB() * Limits.MIB, policy.defaultCpus(), policy.defaultPids(),
-                        null, false), Hardening.DEFAULTS, RunSpec.DEFAULT_WORKDIR);
-        try {
-            return PoolProfile.parseList(text, base);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(Setting.WARM_POOL, e.getMessage());
-        }
-    }
-
     private static List<String> trimmed(List<String> values) {
         return values == null ? List.of() : values.stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
@@ -255,7 +234,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             allowedHosts = config.allowedHosts;
             insecureNoAuth = config.insecureNoAuth;
             keysFile = config.keysFile;
-            warmPool = config.warmPool.stream().map(ServerConfig::describe).collect(Collectors.joining(","));
+            warmPool = config.warmPool.stream().map(WarmPools::describe).collect(Collectors.joining(","));
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
             metrics = config.metrics.toBuilder();
@@ -399,7 +378,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, storeUrl, shutdownGrace,
                     maxLogBytes, sweepInterval, buildCacheMaxAge, builtPolicy, filesMode, allowedOrigins,
-                    allowedHosts, insecureNoAuth, keysFile, metrics.build(), parseWarmPool(warmPool, builtPolicy));
+                    allowedHosts, insecureNoAuth, keysFile, metrics.build(), WarmPools.parse(warmPool, builtPolicy));
         }
     }
 
@@ -415,20 +394,5 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
                 + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + ", metrics=" + metrics
                 + ", warmPool=" + warmPool + "]";
-    }
-
-    /** A pool as {@code --warm-pool} writes it, every setting spelled out (so a copied config parses the same). */
-    private static String describe(PoolProfile pool) {
-        String network = switch (pool.network()) {
-            case NetworkChoice.None none -> "none";
-            case NetworkChoice.Isolated isolated -> "bridge";
-            case NetworkChoice.Named named -> named.primary();
-        };
-        Limits limits = pool.limits();
-        return pool.image() + "=" + pool.size() + ";network=" + network
-                + (pool.runtime() == null ? "" : ";runtime=" + pool.runtime())
-                + ";memory=" + limits.memoryBytes() / Limits.MIB + ";cpus=" + limits.cpus() + ";pids=" + limits.pids()
-                + (limits.user() == null ? "" : ";user=" + limits.user()) + ";readonly=" + limits.readOnlyRootfs()
-                + ";workdir=" + pool.workdir();
     }
 }
