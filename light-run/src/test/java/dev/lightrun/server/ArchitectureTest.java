@@ -67,6 +67,25 @@ class ArchitectureTest {
     }
 
     @Test
+    void theRunServiceEmitsEventsAndKnowsNoMetricsTracingOrAuth() {
+        noClasses().that().resideInAPackage("dev.lightrun.server.runs..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.lightrun.server.metrics..",
+                        "dev.lightrun.server.tracing..", "dev.lightrun.server.auth..", "io.micrometer..",
+                        "io.opentelemetry..")
+                .because("metrics and traces listen to RunEvents; who may call is decided before the run service")
+                .check(classes);
+    }
+
+    @Test
+    void authDependsOnlyOnTheModel() {
+        noClasses().that().resideInAPackage("dev.lightrun.server.auth..")
+                .should().dependOnClassesThat(resideInAPackage("dev.lightrun.server..")
+                        .and(not(resideInAPackage("dev.lightrun.server.model..")))
+                        .and(not(resideInAPackage("dev.lightrun.server.auth.."))))
+                .check(classes);
+    }
+
+    @Test
     void onlyTheDockerBackendImportsDockerJava() {
         noClasses().that().resideOutsideOfPackage("dev.lightrun.runner.docker..")
                 .should().dependOnClassesThat().resideInAPackage("com.github.dockerjava..")
