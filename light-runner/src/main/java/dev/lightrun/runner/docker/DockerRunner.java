@@ -1,6 +1,9 @@
 package dev.lightrun.runner.docker;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Info;
 import com.github.dockerjava.api.model.Version;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -12,7 +15,9 @@ import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.Execution;
 import dev.lightrun.runner.NetworkInfo;
 import dev.lightrun.runner.NetworkSpec;
+import dev.lightrun.runner.PoolStats;
 import dev.lightrun.runner.ReapReport;
+import dev.lightrun.runner.Reattach;
 import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
@@ -20,18 +25,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.AbstractSet;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 /**
  * The Docker backend of {@link Runner}: the only class family in the project that talks to docker-java. Honours
@@ -60,7 +72,7 @@ public final class DockerRunner implements Runner {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final WarmPools pools;
 
-    private DockerRunner(Builder builder) {
+    DockerRunner(DockerRunnerBuilder builder) {
         DefaultDockerClientConfig.Builder config = DefaultDockerClientConfig.createDefaultConfigBuilder();
         if (builder.dockerHost != null) {
             config.withDockerHost(builder.dockerHost.toString());
@@ -103,8 +115,8 @@ public final class DockerRunner implements Runner {
         return builder().build();
     }
 
-    public static Builder builder() {
-        return new Builder();
+    public static DockerRunnerBuilder builder() {
+        return new DockerRunnerBuilder();
     }
 
     @Override
@@ -146,30 +158,30 @@ public final class DockerRunner implements Runner {
     }
 
     @Override
-    public java.util.Optional<Execution> reattach(dev.lightrun.runner.Reattach reattach) {
+    public Optional<Execution> reattach(Reattach reattach) {
         if (closed.get()) {
             throw new IllegalStateException("runner is closed");
         }
-        com.github.dockerjava.api.command.InspectContainerResponse container;
+        InspectContainerResponse container;
         try {
-            List<com.github.dockerjava.api.model.Container> found = docker.listContainersCmd().withShowAll(true)
-                    .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.RUN_ID, reattach.runId()))
+            List<Container> found = docker.listContainersCmd().withShowAll(true)
+                    .withLabelFilter(Map.of(Labels.MANAGED, "true", Labels.RUN_ID, reattach.runId()))
                     .exec();
             if (found.isEmpty()) {
                 // A warm run's container carries its pool's labels; it was renamed after the run when claimed.
                 String name = "/" + ContainerSettings.containerName(reattach.runId());
                 found = docker.listContainersCmd().withShowAll(true)
-                        .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.KIND, Labels.KIND_POOL,
+                        .withLabelFilter(Map.of(Labels.MANAGED, "true", Labels.KIND, Labels.KIND_POOL,
                                 Labels.INSTANCE, context.instance()))
                         .exec().stream().filter(c -> c.getNames() != null && List.of(c.getNames()).contains(name))
                         .toList();
             }
             if (found.isEmpty()) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
             container = docker.inspectContainerCmd(found.getFirst().getId()).exec();
-        } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
-            return java.util.Optional.empty();
+        } catch (NotFoundException gone) {
+            return Optional.empty();
         } catch (RuntimeException e) {
             throw DockerErrors.translate(e, "looking for the container of run " + reattach.runId(), ErrorCode.DOCKER_ERROR);
         }
@@ -186,7 +198,7 @@ public final class DockerRunner implements Runner {
         log.info("run {} - re-attached to container {} ({})", reattach.runId(), container.getId().substring(0, 12),
                 container.getState().getStatus());
         launch(execution);
-        return java.util.Optional.of(execution);
+        return Optional.of(execution);
     }
 
     /** Docker's timestamps (RFC 3339 with nanoseconds); null for absent or the zero time of a never-run container. */
@@ -195,15 +207,15 @@ public final class DockerRunner implements Runner {
             return null;
         }
         try {
-            return java.time.OffsetDateTime.parse(value).toInstant();
-        } catch (java.time.format.DateTimeParseException e) {
+            return OffsetDateTime.parse(value).toInstant();
+        } catch (DateTimeParseException e) {
             return null;
         }
     }
 
     /** The live execution of a run started by this runner, if it is still going. */
-    public java.util.Optional<Execution> execution(String runId) {
-        return java.util.Optional.ofNullable(live.get(runId));
+    public Optional<Execution> execution(String runId) {
+        return Optional.ofNullable(live.get(runId));
     }
 
     /** Ids of the runs this runner is executing now. */
@@ -228,8 +240,8 @@ public final class DockerRunner implements Runner {
         try {
             Info info = docker.infoCmd().exec();
             Object runtimes = info.getRawValues().get("Runtimes");
-            return runtimes instanceof java.util.Map<?, ?> map
-                    ? map.keySet().stream().map(String::valueOf).collect(java.util.stream.Collectors.toSet())
+            return runtimes instanceof Map<?, ?> map
+                    ? map.keySet().stream().map(String::valueOf).collect(Collectors.toSet())
                     : Set.of();
         } catch (RuntimeException e) {
             throw DockerErrors.translate(e, "listing runtimes", ErrorCode.DAEMON_UNREACHABLE);
@@ -269,15 +281,15 @@ public final class DockerRunner implements Runner {
      * snapshot and the reaper's listing (the server's start-up sweep reaps with no minimum age).
      */
     private Set<String> tracked() {
-        return new java.util.AbstractSet<>() {
+        return new AbstractSet<>() {
             @Override
             public boolean contains(Object o) {
                 return live.containsKey(o) || pools.isTracked(o);
             }
 
             @Override
-            public java.util.Iterator<String> iterator() {
-                Set<String> now = new java.util.HashSet<>(live.keySet());
+            public Iterator<String> iterator() {
+                Set<String> now = new HashSet<>(live.keySet());
                 now.addAll(pools.tracked());
                 return now.iterator();
             }
@@ -289,9 +301,9 @@ public final class DockerRunner implements Runner {
         };
     }
 
-    /** The warm pools (see {@link Builder#warmPool}) and how each is doing; empty without pools. */
+    /** The warm pools (see {@link DockerRunnerBuilder#warmPool}) and how each is doing; empty without pools. */
     @Override
-    public List<dev.lightrun.runner.PoolStats> pools() {
+    public List<PoolStats> pools() {
         return pools.stats();
     }
 
@@ -320,116 +332,6 @@ public final class DockerRunner implements Runner {
             docker.close();
         } catch (IOException e) {
             log.warn("closing the Docker client failed: {}", e.toString());
-        }
-    }
-
-    /** Options of a {@link DockerRunner}; every one has a default. */
-    public static final class Builder {
-        private URI dockerHost;
-        private Duration connectTimeout = Duration.ofSeconds(3);
-        private int maxConnections = 512;
-        private boolean pullMissingImages = true;
-        private Duration pullTimeout = Duration.ofMinutes(5);
-        private String defaultNetwork = "light-run-isolated";
-        private String instance = "default";
-        private FilesMode filesMode = FilesMode.AUTO;
-        private Path filesRoot;
-        private List<dev.lightrun.runner.PoolProfile> warmPool = List.of();
-
-        private Builder() {
-        }
-
-        /**
-         * Warm pools (default none): for each profile, that many containers are created and started ahead, with
-         * exactly a cold run's hardening, each idle on a waiting shell with its own files folder. A run whose spec
-         * matches a profile ({@link dev.lightrun.runner.PoolProfile#mismatch}) takes one, gets its files, env, stdin
-         * and entrypoint delivered through that folder, and runs there as the container's main process; the
-         * container is removed afterwards, never reused, and the pool refills in the background. Needs files by bind
-         * mount ({@link FilesMode}); without it the pools stay empty (runs start cold) and {@link #pools()} says why.
-         * Pooled containers carry the kind label {@code pool}; a runner of the same instance removes those a previous
-         * process left and never hands them out. Closing the runner empties the pools.
-         */
-        public Builder warmPool(List<dev.lightrun.runner.PoolProfile> profiles) {
-            List<dev.lightrun.runner.PoolProfile> copy = List.copyOf(profiles);
-            if (copy.stream().map(dev.lightrun.runner.PoolProfile::image).distinct().count() != copy.size()) {
-                throw new IllegalArgumentException("warmPool: each image may have one pool");
-            }
-            this.warmPool = copy;
-            return this;
-        }
-
-        public Builder warmPool(dev.lightrun.runner.PoolProfile... profiles) {
-            return warmPool(List.of(profiles));
-        }
-
-        /**
-         * Name of this runner instance, put on every container it creates (default {@code default}).
-         * {@link #reapOrphans} only removes containers of its own instance, so give each process that shares a daemon
-         * its own (a server keeps one in its data folder).
-         */
-        public Builder instance(String value) {
-            if (value == null || !value.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
-                throw new IllegalArgumentException("instance must be 1..64 of [A-Za-z0-9_.-], was '" + value + "'");
-            }
-            this.instance = value;
-            return this;
-        }
-
-        /** The daemon to use, e.g. {@code unix:///var/run/docker.sock} or {@code tcp://host:2376}; default DOCKER_HOST. */
-        public Builder dockerHost(URI value) {
-            this.dockerHost = value;
-            return this;
-        }
-
-        /** How long to wait for a connection to the daemon (default 3 s), so a dead daemon is reported quickly. */
-        public Builder connectTimeout(Duration value) {
-            this.connectTimeout = Objects.requireNonNull(value, "connectTimeout");
-            return this;
-        }
-
-        /** Connections to the daemon at once (default 512: each run holds two while it runs, for wait and logs). */
-        public Builder maxConnections(int value) {
-            if (value < 4) {
-                throw new IllegalArgumentException("maxConnections must be >= 4, was " + value);
-            }
-            this.maxConnections = value;
-            return this;
-        }
-
-        /** Pull an image that is not present locally (default true); when false a missing image fails at once. */
-        public Builder pullMissingImages(boolean value) {
-            this.pullMissingImages = value;
-            return this;
-        }
-
-        public Builder pullTimeout(Duration value) {
-            this.pullTimeout = Objects.requireNonNull(value, "pullTimeout");
-            return this;
-        }
-
-        /** Name of the isolated bridge network runs join by default (default {@code light-run-isolated}). */
-        public Builder defaultNetwork(String value) {
-            this.defaultNetwork = Objects.requireNonNull(value, "defaultNetwork");
-            return this;
-        }
-
-        /** How runs get their files (default {@link FilesMode#AUTO}: bind mount where that is known to be safe). */
-        public Builder filesMode(FilesMode value) {
-            this.filesMode = Objects.requireNonNull(value, "filesMode");
-            return this;
-        }
-
-        /**
-         * Host folder holding each run's bind-mounted files folder (default {@code <tmpdir>/light-runner-files-<instance>});
-         * made owner-only (0700). Only used when files are bind-mounted.
-         */
-        public Builder filesRoot(Path value) {
-            this.filesRoot = Objects.requireNonNull(value, "filesRoot");
-            return this;
-        }
-
-        public DockerRunner build() {
-            return new DockerRunner(this);
         }
     }
 }

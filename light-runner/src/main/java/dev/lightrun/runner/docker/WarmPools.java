@@ -18,7 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A runner's warm pools ({@code DockerRunner.Builder.warmPool}): at start-up (in the background) removes the pooled
+ * A runner's warm pools ({@link DockerRunnerBuilder#warmPool}): at start-up (in the background) removes the pooled
  * containers a previous process of the same instance left, checks each profile can be served, and fills the pools;
  * then hands a matching run an idle container ({@link #take}), refills in the background, and disposes of each used
  * container after its run's result is out. Close empties the pools.
