@@ -54,10 +54,11 @@ public interface Runner extends AutoCloseable {
      */
     ReapReport reapOrphans(Duration olderThan, Duration unusedImagesFor);
 
-    /** The warm pools of this runner and how they are doing; empty when it has none (the default). */
-    default List<PoolStats> pools() {
-        return List.of();
-    }
+    /**
+     * The warm pools of this runner and how they are doing; empty when it has none. Not a default method on purpose:
+     * a decorating runner (metrics, tests) must pass it on, or the pools it wraps would vanish from {@code /health}.
+     */
+    List<PoolStats> pools();
 
     @Override
     void close();

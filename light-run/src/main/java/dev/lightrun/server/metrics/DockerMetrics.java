@@ -5,6 +5,7 @@ import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.Execution;
 import dev.lightrun.runner.NetworkInfo;
 import dev.lightrun.runner.NetworkSpec;
+import dev.lightrun.runner.PoolStats;
 import dev.lightrun.runner.ReapReport;
 import dev.lightrun.runner.Reattach;
 import dev.lightrun.runner.RunSpec;
@@ -127,6 +128,11 @@ final class DockerMetrics implements Runner {
     @Override
     public ReapReport reapOrphans(Duration olderThan, Duration unusedImagesFor) {
         return counted("reap", () -> runner.reapOrphans(olderThan, unusedImagesFor));
+    }
+
+    @Override
+    public List<PoolStats> pools() {
+        return runner.pools();
     }
 
     @Override

@@ -5,8 +5,9 @@ import dev.lightrun.runner.ErrorCode;
 import dev.lightrun.runner.Execution;
 import dev.lightrun.runner.NetworkInfo;
 import dev.lightrun.runner.NetworkSpec;
-import dev.lightrun.runner.Reattach;
+import dev.lightrun.runner.PoolStats;
 import dev.lightrun.runner.ReapReport;
+import dev.lightrun.runner.Reattach;
 import dev.lightrun.runner.RunSpec;
 import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
@@ -144,6 +145,12 @@ public final class FakeRunner implements Runner {
 
     public int reaps() {
         return reaps.get();
+    }
+
+    /** No warm pools: every fake run starts "cold". */
+    @Override
+    public List<PoolStats> pools() {
+        return List.of();
     }
 
     @Override
