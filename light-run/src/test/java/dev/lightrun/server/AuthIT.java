@@ -38,8 +38,9 @@ class AuthIT {
         assertThat(TestServer.JSON.readTree(answer.body()).path("error").asText()).isEqualTo("unauthorized");
     }
 
-    /** The routes open without a token: /health, the OpenAPI document, and / (a redirect to the dashboard's files). */
-    private static final List<String> OPEN_ROUTES = List.of("GET /health", "GET /openapi.json", "GET /");
+    /** The routes open without a token: /health, the OpenAPI document, and the dashboard's page and files. */
+    private static final List<String> OPEN_ROUTES = List.of("GET /health", "GET /openapi.json", "GET /", "GET /ui",
+            "GET /ui/<file>");
 
     /** A request for every registered route but the open ones, with a path that would otherwise reach its handler. */
     private static List<HttpRequest.Builder> everyProtectedRoute() {

@@ -20,7 +20,8 @@ public final class RouteScopes {
      * Routes anyone may call, without a key: liveness, the API's description, and the redirect to the dashboard (whose
      * static files under /ui are no route: they need no key either, and the page sends one on each API call).
      */
-    private static final Set<String> PUBLIC = Set.of("GET /health", "GET /openapi.json", "GET /");
+    private static final Set<String> PUBLIC = Set.of("GET /health", "GET /openapi.json", "GET /", "GET /ui",
+            "GET /ui/<file>");
 
     private static final Map<String, Scope> TABLE = Map.ofEntries(
             Map.entry("POST /run", Scope.RUN),

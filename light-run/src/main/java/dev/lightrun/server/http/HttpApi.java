@@ -96,13 +96,8 @@ public final class HttpApi {
                 }
             });
             // Who may call which route: one table (RouteScopes), checked once the route is known.
-            app.routes.beforeMatched(ctx -> {
-                var endpoint = ctx.endpoints().matchedHttpEndpoint();
-                if (endpoint == null && Dashboard.isDashboard(ctx.path())) {
-                    return; // one of the dashboard's static files: no route, no scope
-                }
-                RouteScopes.check(Callers.of(ctx), ctx.method().name(), endpoint.path);
-            });
+            app.routes.beforeMatched(ctx -> RouteScopes.check(Callers.of(ctx), ctx.method().name(),
+                    ctx.endpoints().matchedHttpEndpoint().path));
             app.routes.get("/metrics", ctx -> MetricsRoute.scrape(ctx, telemetry));
             app.routes.get("/health", ctx -> health(ctx, runs, version));
             app.routes.post("/run", runRoutes::submit);
