@@ -3,7 +3,11 @@ package dev.lightrun.server;
 import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
+import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
+import dev.lightrun.server.artifacts.s3.S3ArtifactStore;
+import dev.lightrun.server.artifacts.s3.S3Clients;
+import dev.lightrun.server.config.S3Settings;
 import dev.lightrun.server.auth.AuditLog;
 import dev.lightrun.server.auth.KeyRegistry;
 import dev.lightrun.server.auth.KeysFileException;
@@ -64,7 +68,7 @@ public final class LightRunServer implements AutoCloseable {
         this.keys = keysOf(config);
         this.telemetry = Telemetry.fromEnvironment(config.policy());
         this.runner = telemetry.instrument(runner);
-        LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
+        ArtifactStore artifacts = artifactsOf(config);
         this.callbacks = new CallbackSender(config.callbacks().timeout(), telemetry.traceparents());
         CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
         this.outbox = new CallbackOutbox(store, callbacks, guard, config.callbacks().maxAttempts(),
@@ -130,6 +134,21 @@ public final class LightRunServer implements AutoCloseable {
     /** Starts serving; a Docker daemon that does not answer leaves the server up, with /health saying 503. */
     public static LightRunServer start(ServerConfig config, Runner runner) {
         return start(config, runner, openStore(config));
+    }
+
+    /**
+     * The artifact store the config names: the bucket of {@link ServerConfig#s3()}, staging extractions in the
+     * artifacts folder, when set; else the artifacts folder itself.
+     */
+    private static ArtifactStore artifactsOf(ServerConfig config) {
+        S3Settings s3 = config.s3();
+        if (s3 == null) {
+            return new LocalArtifactStore(config.artifactsDir());
+        }
+        log.info("artifacts - {} (endpoint {}, path-style {}, region {}); staging in {}", s3.location(),
+                s3.endpoint() == null ? "AWS" : s3.endpoint(), s3.pathStyle(), s3.region(), config.artifactsDir());
+        return new S3ArtifactStore(S3Clients.create(s3.endpoint(), s3.pathStyle(), s3.region()), s3.location(),
+                config.artifactsDir(), S3ArtifactStore.DEFAULT_PART_BYTES);
     }
 
     /**
