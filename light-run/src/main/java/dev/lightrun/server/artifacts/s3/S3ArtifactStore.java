@@ -12,12 +12,12 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,6 +57,8 @@ public final class S3ArtifactStore implements ArtifactStore, AutoCloseable {
     private final Path staging;
     private final S3Uploader uploader;
     private final RunSizes sizes = new RunSizes();
+    /** False once the store refused a batch delete. */
+    private volatile boolean batchDelete = true;
 
     /**
      * @param staging   local folder runs are extracted into before upload (created when missing)
@@ -152,10 +154,28 @@ public final class S3ArtifactStore implements ArtifactStore, AutoCloseable {
             if (page.contents().isEmpty()) {
                 continue;
             }
+            if (!batchDelete) {
+                page.contents().forEach(o -> client.deleteObject(b -> b.bucket(location.bucket()).key(o.key())));
+                continue;
+            }
             List<ObjectIdentifier> batch = page.contents().stream()
                     .map(o -> ObjectIdentifier.builder().key(o.key()).build()).toList();
-            var response = client.deleteObjects(b -> b.bucket(location.bucket())
-                    .delete(Delete.builder().objects(batch).quiet(true).build()));
+            DeleteObjectsResponse response;
+            try {
+                response = client.deleteObjects(b -> b.bucket(location.bucket())
+                        .delete(Delete.builder().objects(batch).quiet(true).build()));
+            } catch (S3Exception e) {
+                if (e.statusCode() != 501) {
+                    throw e;
+                }
+                // DeleteObjects must carry a checksum header, and the SDK's (CRC32) is not one every S3-compatible
+                // store knows (s3proxy 2.6 answers 501): one DeleteObject per key from now on.
+                log.warn("artifacts - {} does not take DeleteObjects as this SDK sends it ({}); deleting one object"
+                        + " at a time", location, e.getMessage());
+                batchDelete = false;
+                page.contents().forEach(o -> client.deleteObject(b -> b.bucket(location.bucket()).key(o.key())));
+                continue;
+            }
             if (response.hasErrors() && !response.errors().isEmpty()) {
                 throw S3Exception.builder().message("could not delete " + response.errors().size() + " object(s) of run "
                         + runId + ", first " + response.errors().getFirst().key() + ": "
