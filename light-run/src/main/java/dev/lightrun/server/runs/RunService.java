@@ -243,6 +243,7 @@ public final class RunService {
     void complete(RunState done) {
         String id = done.id();
         publishArtifacts(done);
+        logs.archive(id);
         Optional<RunPlan> plan = store.plan(id);
         byte[] callbackBody = null;
         if (done.detached() && plan.isPresent() && plan.get().callbackUrl() != null) {

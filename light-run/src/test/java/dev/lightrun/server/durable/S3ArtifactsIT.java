@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A real server process with {@code LIGHT_RUN_ARTIFACTS_URL=s3://<test bucket>/<prefix>} and a 96 MiB heap: a run
  * writes a 256 MiB file, which is extracted, uploaded in parts and served back byte-exact, whole and by Range; a heap
- * that held the file would have failed with OutOfMemoryError. Deleting the run removes its objects.
+ * that held the file would have failed with OutOfMemoryError. Its log is archived in the bucket and served from there
+ * once the local copy is gone (as by another replica). Deleting the run removes its objects and its log.
  */
 class S3ArtifactsIT {
     private static final long SIZE = 256L * 1024 * 1024;
@@ -37,7 +38,7 @@ class S3ArtifactsIT {
     final ServerProcesses servers = new ServerProcesses();
 
     @Test
-    void a256MibArtifactGoesThroughS3WithA96MibHeapAndComesBackByteExact() throws Exception {
+    void a256MibArtifactGoesThroughS3WithA96MibHeapAndComesBackByteExactAndItsLogIsServedFromS3() throws Exception {
         String prefix = "it-" + UUID.randomUUID();
         ServerProcess.Setup setup = ServerProcess.Setup.in(root).jvm("-Xmx96m")
                 .withEnv("LIGHT_RUN_ARTIFACTS_URL", "s3://" + S3TestBucket.bucket() + "/" + prefix)
@@ -104,9 +105,20 @@ class S3ArtifactsIT {
             assertThat(server.log()).doesNotContain("OutOfMemoryError")
                     .doesNotContain(System.getenv("AWS_SECRET_ACCESS_KEY"));
 
+            // As another replica would: the log is not on this disk, so it is read from the bucket.
+            try (var files = Files.newDirectoryStream(setup.dataDir().resolve("logs"), id + ".*")) {
+                for (Path file : files) {
+                    Files.delete(file);
+                }
+            }
+            assertThat(server.api().logs(id, "")).isEqualTo(done.path("logs").path("stdout").asText());
+            assertThat(s3.listObjectsV2(b -> b.bucket(S3TestBucket.bucket()).prefix(prefix + "/.logs/" + id + "/"))
+                    .contents()).isNotEmpty();
+
             assertThat(server.api().delete("/runs/" + id).statusCode()).isBetween(200, 204);
-            assertThat(s3.listObjectsV2(b -> b.bucket(S3TestBucket.bucket()).prefix(prefix + "/")).contents())
-                    .as("the run's objects are gone").isEmpty();
+            assertThat(s3.listObjectsV2(b -> b.bucket(S3TestBucket.bucket()).prefix(prefix + "/")).contents()
+                    .stream().map(o -> o.key()).filter(key -> !key.endsWith("/")))
+                    .as("the run's objects and its archived log are gone").isEmpty();
             assertThat(server.api().get("/runs/" + id + "/artifacts/out/big").statusCode()).isEqualTo(404);
         }
     }

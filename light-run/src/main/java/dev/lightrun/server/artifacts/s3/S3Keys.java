@@ -47,6 +47,17 @@ final class S3Keys {
                 : root + runId + "/" + String.join("/", segments));
     }
 
+    /**
+     * {@code prefix/.logs/<run id>/}: a finished run's log, beside its files rather than among them (a run may
+     * extract a folder named {@code .logs}), and never taken for a run folder ({@code .logs} is no run id).
+     */
+    String logPrefix(String runId) {
+        if (!RunIds.looksValid(runId)) {
+            throw new IllegalArgumentException("not a run id: " + runId);
+        }
+        return root + ".logs/" + runId + "/";
+    }
+
     /** The run id of a common prefix {@code prefix/<run id>/} of a listing; empty for anything else. */
     Optional<String> runIdOf(String commonPrefix) {
         if (!commonPrefix.startsWith(root) || !commonPrefix.endsWith("/")) {
