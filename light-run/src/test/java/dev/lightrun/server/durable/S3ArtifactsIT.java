@@ -60,7 +60,8 @@ class S3ArtifactsIT {
             List<String> keys = s3.listObjectsV2(b -> b.bucket(S3TestBucket.bucket()).prefix(prefix + "/"))
                     // s3proxy's filesystem backend also lists its folders as keys ending in /.
                     .contents().stream().map(o -> o.key()).filter(key -> !key.endsWith("/")).toList();
-            assertThat(keys).containsExactly(prefix + "/" + id + "/out/big");
+            assertThat(keys).containsExactlyInAnyOrder(prefix + "/" + id + "/out/big",
+                    prefix + "/.logs/" + id + "/1.jsonl");
 
             HttpClient http = HttpClient.newHttpClient();
             String url = server.api().uri("/runs/" + id + "/artifacts/out/big").toString();
