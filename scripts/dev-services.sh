@@ -4,13 +4,18 @@
 #   scripts/dev-services.sh env    # print the export lines of the running services (fails if one is down)
 #   scripts/dev-services.sh down   # stop them and remove their folders
 #   eval "$(scripts/dev-services.sh env)"
-# Today: PostgreSQL (one server in a temporary folder, on 127.0.0.1 only, a database and a user `lightrun`). One
-# function per service (pg_up, pg_env, pg_down), so a later one (s3proxy) is a sibling.
+# PostgreSQL (one server in a temporary folder, on 127.0.0.1 only, a database and a user `lightrun`) and s3proxy (an
+# S3-compatible store on its filesystem backend, a bucket `light-run-test`). One function per service (pg_up, pg_env,
+# pg_down; s3_up, s3_env, s3_down).
 #
 # PostgreSQL's binaries are taken from PATH or /usr/lib/postgresql/*/bin; Debian's `postgresql` package is installed
 # when neither has them (needs root). initdb refuses root, so as root the server runs as the `postgres` user (or a
 # system user `lightrun-pg` created for it). Its folder is LIGHT_RUN_SERVICES_DIR (default /tmp/light-run-services)
 # + /pg; its port 55432, or the next free one.
+#
+# s3proxy: org.gaul:s3proxy's jar-with-dependencies from Maven Central, cached in LIGHT_RUN_CACHE_DIR (default
+# ~/.cache/light-run) and checked against Central's SHA-1; run with the JDK scripts/find-jdk.sh prints. Its folder is
+# LIGHT_RUN_SERVICES_DIR + /s3 (objects in data/); its port 58100, or the next free one. Start: ~3 s.
 set -euo pipefail
 
 SERVICES_DIR=${LIGHT_RUN_SERVICES_DIR:-/tmp/light-run-services}
@@ -19,6 +24,14 @@ PG_FIRST_PORT=55432
 PG_DB=lightrun
 PG_USER=lightrun
 WAIT_SECONDS=30
+S3_DIR=$SERVICES_DIR/s3
+S3_FIRST_PORT=58100
+S3_VERSION=2.6.0
+S3_BUCKET=light-run-test
+S3_CACHE=${LIGHT_RUN_CACHE_DIR:-$HOME/.cache/light-run}/s3proxy
+S3_JAR=$S3_CACHE/s3proxy-$S3_VERSION-jar-with-dependencies.jar
+S3_URL=https://repo.maven.apache.org/maven2/org/gaul/s3proxy/$S3_VERSION/s3proxy-$S3_VERSION-jar-with-dependencies.jar
+SCRIPTS_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 
 log() { echo "dev-services: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -72,7 +85,8 @@ pg_as() {
     fi
 }
 
-pg_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pg_port_busy() { port_busy "$1"; }
 
 pg_free_port() {
     local port
@@ -157,18 +171,123 @@ pg_down() {
     rm -rf "$PG_DIR"
 }
 
+# --- s3proxy ------------------------------------------------------------------------------------
+
+# The jar, downloaded once (curl or wget) and checked against the .sha1 Maven Central publishes next to it.
+s3_jar() {
+    [[ -s $S3_JAR ]] && { echo "$S3_JAR"; return; }
+    mkdir -p "$S3_CACHE"
+    log "downloading s3proxy $S3_VERSION (~40 MB) into $S3_CACHE"
+    local fetch
+    if command -v curl >/dev/null; then fetch=(curl -fsSL -o); else fetch=(wget -q -O); fi
+    "${fetch[@]}" "$S3_JAR.part" "$S3_URL" || die "cannot download $S3_URL"
+    "${fetch[@]}" "$S3_JAR.sha1" "$S3_URL.sha1" || die "cannot download $S3_URL.sha1"
+    [[ $(sha1sum "$S3_JAR.part" | awk '{print $1}') == $(awk '{print $1}' "$S3_JAR.sha1") ]] \
+        || { rm -f "$S3_JAR.part"; die "the SHA-1 of $S3_URL does not match Maven Central's"; }
+    mv "$S3_JAR.part" "$S3_JAR"
+    echo "$S3_JAR"
+}
+
+s3_free_port() {
+    local port
+    for ((port = S3_FIRST_PORT; port < S3_FIRST_PORT + 100; port++)); do
+        port_busy "$port" || { echo "$port"; return; }
+    done
+    die "no free port in $S3_FIRST_PORT..$((S3_FIRST_PORT + 99))"
+}
+
+# True once s3proxy answers HTTP (any status: an unsigned request is a 403), not merely listens.
+s3_answers() {
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+        read -r -t 5 line <&3 || true
+        [[ $line == HTTP/* ]]
+    ) 2>/dev/null
+}
+
+s3_running() {
+    [[ -f $S3_DIR/pid && -f $S3_DIR/port ]] && kill -0 "$(cat "$S3_DIR/pid")" 2>/dev/null \
+        && s3_answers "$(cat "$S3_DIR/port")"
+}
+
+s3_up() {
+    if s3_running; then
+        log "s3proxy already running on 127.0.0.1:$(cat "$S3_DIR/port") ($S3_DIR)"
+        return
+    fi
+    local jar java port secret began
+    jar=$(s3_jar)
+    java=$(bash "$SCRIPTS_DIR/find-jdk.sh")/bin/java || die "s3proxy needs a JDK 21+ (scripts/find-jdk.sh found none)"
+    began=$(date +%s%N)
+    rm -rf "$S3_DIR"
+    mkdir -p "$SERVICES_DIR"
+    mkdir -m 700 "$S3_DIR"
+    # The filesystem backend: a bucket is a folder of data/.
+    mkdir -p "$S3_DIR/data/$S3_BUCKET"
+    port=$(s3_free_port)
+    secret=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 || true)
+    echo "$port" >"$S3_DIR/port"
+    (umask 077 && echo "$secret" >"$S3_DIR/secret")
+    (umask 077 && cat >"$S3_DIR/s3proxy.conf" <<CONF
+s3proxy.endpoint=http://127.0.0.1:$port
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=lightrun
+s3proxy.credential=$secret
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=$S3_DIR/data
+CONF
+    )
+    # setsid: the server outlives this script; small heap and one JIT: a test service on a shared machine.
+    setsid "$java" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar "$jar" --properties "$S3_DIR/s3proxy.conf" \
+        >"$S3_DIR/server.log" 2>&1 </dev/null &
+    echo $! >"$S3_DIR/pid"
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    until s3_answers "$port"; do
+        kill -0 "$(cat "$S3_DIR/pid")" 2>/dev/null || die "s3proxy exited; its log: $S3_DIR/server.log"
+        ((SECONDS < deadline)) || die "s3proxy did not listen on $port in ${WAIT_SECONDS}s; its log: $S3_DIR/server.log"
+        sleep 0.1
+    done
+    log "s3proxy $S3_VERSION up on 127.0.0.1:$port in $((($(date +%s%N) - began) / 1000000)) ms, bucket $S3_BUCKET ($S3_DIR)"
+}
+
+s3_env() {
+    s3_running || die "s3proxy is not running; start it with scripts/dev-services.sh up"
+    echo "export LIGHT_RUN_TEST_S3_ENDPOINT='http://127.0.0.1:$(cat "$S3_DIR/port")'"
+    echo "export LIGHT_RUN_TEST_S3_BUCKET='$S3_BUCKET'"
+    echo "export AWS_ACCESS_KEY_ID='lightrun'"
+    echo "export AWS_SECRET_ACCESS_KEY='$(cat "$S3_DIR/secret")'"
+    echo "export AWS_REGION='us-east-1'"
+}
+
+s3_down() {
+    if s3_running; then
+        local pid
+        pid=$(cat "$S3_DIR/pid")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+        log "s3proxy stopped"
+    fi
+    rm -rf "$S3_DIR"
+}
+
 # --- all services -------------------------------------------------------------------------------
 
 case "${1:-}" in
     up)
         pg_up
+        s3_up
         pg_env
+        s3_env
         ;;
     env)
         pg_env
+        s3_env
         ;;
     down)
         pg_down
+        s3_down
         rmdir "$SERVICES_DIR" 2>/dev/null || true
         ;;
     *)

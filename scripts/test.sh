@@ -18,8 +18,9 @@ bash scripts/docker-up.sh
 bash scripts/test-images.sh
 bash scripts/browser-up.sh
 
-# PostgreSQL for the PostgreSQL store's ITs (they fail without it): about a second when the binaries are there, the
-# package install on a fresh machine otherwise. In a folder of this build's own, so a developer's server, or another
+# PostgreSQL for the PostgreSQL store's ITs and s3proxy for the S3 artifact store's (they fail without them): about a
+# second for PostgreSQL when the binaries are there (the package install on a fresh machine otherwise), about 1-3 s
+# for s3proxy (a ~40 MB download from Maven Central the first time). In a folder of this build's own, so a developer's server, or another
 # build's on the same machine, is neither reused nor stopped. Stopped and removed on any exit.
 LIGHT_RUN_SERVICES_DIR=$(mktemp -d /tmp/light-run-test-services.XXXXXX)
 export LIGHT_RUN_SERVICES_DIR

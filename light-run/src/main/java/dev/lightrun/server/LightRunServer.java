@@ -3,7 +3,14 @@ package dev.lightrun.server;
 import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
 import dev.lightrun.runner.docker.DockerRunner;
+import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.artifacts.LocalArtifactStore;
+import dev.lightrun.server.artifacts.s3.S3ArtifactStore;
+import dev.lightrun.server.artifacts.s3.S3Clients;
+import dev.lightrun.server.artifacts.s3.S3LogArchive;
+import dev.lightrun.server.config.S3Settings;
+import dev.lightrun.server.logs.LogArchive;
+import software.amazon.awssdk.services.s3.S3Client;
 import dev.lightrun.server.auth.AuditLog;
 import dev.lightrun.server.auth.KeyRegistry;
 import dev.lightrun.server.auth.KeysFileException;
@@ -53,6 +60,8 @@ public final class LightRunServer implements AutoCloseable {
     private final Javalin app;
     private final KeyRegistry keys;
     private final AuditLog audit;
+    /** The artifact bucket's client; null without one. */
+    private final S3Client s3;
     private final Telemetry telemetry;
     private volatile int metricsPort = -1;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -64,14 +73,17 @@ public final class LightRunServer implements AutoCloseable {
         this.keys = keysOf(config);
         this.telemetry = Telemetry.fromEnvironment(config.policy());
         this.runner = telemetry.instrument(runner);
-        LocalArtifactStore artifacts = new LocalArtifactStore(config.artifactsDir());
+        this.s3 = config.s3() == null ? null
+                : S3Clients.create(config.s3().endpoint(), config.s3().pathStyle(), config.s3().region());
+        ArtifactStore artifacts = artifactsOf(config, s3);
         this.callbacks = new CallbackSender(config.callbacks().timeout(), telemetry.traceparents());
         CallbackGuard guard = new CallbackGuard(config.callbacks().allow());
         this.outbox = new CallbackOutbox(store, callbacks, guard, config.callbacks().maxAttempts(),
                 config.callbacks().firstBackoff(), telemetry.callbackEvents());
         RunSpecFactory specs = new RunSpecFactory(artifacts::folderOf, config.defaultTimeout(), config.stateLogBytes(),
                 config.allowHostNetworks(), config.policy());
-        RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER);
+        RunLogs logs = new RunLogs(config.dataDir().resolve("logs"), config.maxLogBytes(), Json.MAPPER,
+                s3 == null ? LogArchive.NONE : new S3LogArchive(s3, config.s3().location()));
         telemetry.watch(artifacts, logs);
         this.runs = new RunService(this.runner, store, artifacts, outbox, specs, logs, Json.MAPPER,
                 config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue(),
@@ -130,6 +142,20 @@ public final class LightRunServer implements AutoCloseable {
     /** Starts serving; a Docker daemon that does not answer leaves the server up, with /health saying 503. */
     public static LightRunServer start(ServerConfig config, Runner runner) {
         return start(config, runner, openStore(config));
+    }
+
+    /**
+     * The artifact store the config names: the bucket of {@link ServerConfig#s3()} (which also archives finished
+     * logs), staging extractions in the artifacts folder, when set; else the artifacts folder itself.
+     */
+    private static ArtifactStore artifactsOf(ServerConfig config, S3Client client) {
+        S3Settings s3 = config.s3();
+        if (s3 == null) {
+            return new LocalArtifactStore(config.artifactsDir());
+        }
+        log.info("artifacts - {} (endpoint {}, path-style {}, region {}); staging in {}", s3.location(),
+                s3.endpoint() == null ? "AWS" : s3.endpoint(), s3.pathStyle(), s3.region(), config.artifactsDir());
+        return new S3ArtifactStore(client, s3.location(), config.artifactsDir(), S3ArtifactStore.DEFAULT_PART_BYTES);
     }
 
     /**
@@ -274,6 +300,10 @@ public final class LightRunServer implements AutoCloseable {
         // After the runs and callbacks: their last spans are flushed.
         telemetry.close();
         store.close();
+        if (s3 != null) {
+            // After the runs: a finishing run uploads its files and log on its way out.
+            s3.close();
+        }
         log.info("light-run - stopped");
     }
 

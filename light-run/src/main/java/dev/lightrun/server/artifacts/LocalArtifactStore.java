@@ -5,33 +5,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
  * Run files in {@code <root>/<run id>/}. Sizes come from the run store (each finished run's state lists its files),
- * loaded once at start-up and then kept as runs finish and are deleted: eviction never walks the tree. Downloads are resolved so that neither {@code ..} nor a link planted by a workload leads outside the run's
- * folder.
+ * loaded once at start-up and then kept as runs finish and are deleted: eviction never walks the tree.
+ * Downloads are resolved so that neither {@code ..} nor a link planted by a workload leads outside the run's folder.
  */
 public final class LocalArtifactStore implements ArtifactStore {
     private static final Logger log = LoggerFactory.getLogger(LocalArtifactStore.class);
 
     private final Path root;
-    private final ConcurrentHashMap<String, Long> sizes = new ConcurrentHashMap<>();
-    private final AtomicLong total = new AtomicLong();
+    private final RunSizes sizes = new RunSizes();
 
     public LocalArtifactStore(Path root) {
         try {
@@ -63,41 +62,64 @@ public final class LocalArtifactStore implements ArtifactStore {
 
     @Override
     public void recordFinished(String runId, long bytes) {
-        Long previous = sizes.put(runId, bytes);
-        total.addAndGet(bytes - (previous == null ? 0 : previous));
+        sizes.record(runId, bytes);
     }
 
     @Override
     public void delete(String runId) throws IOException {
-        Path folder = folderOf(runId);
-        if (Files.exists(folder, LinkOption.NOFOLLOW_LINKS)) {
-            Files.walkFileTree(folder, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.deleteIfExists(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        }
-        Long size = sizes.remove(runId);
-        if (size != null) {
-            total.addAndGet(-size);
-        }
+        Folders.deleteTree(folderOf(runId));
+        sizes.remove(runId);
     }
 
     @Override
-    public Optional<Path> resolve(String runId, String relativePath) {
+    public Optional<ArtifactObject> open(String runId, String relativePath) {
+        return resolve(runId, relativePath).flatMap(LocalArtifactStore::object);
+    }
+
+    /** Files here are already where they are served from. */
+    @Override
+    public void publish(String runId) {
+    }
+
+    private static Optional<ArtifactObject> object(Path real) {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class);
+            return Optional.of(new LocalObject(real, attributes.isDirectory(),
+                    attributes.isDirectory() ? 0 : attributes.size()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            log.warn("artifacts - cannot read {}: {}", real, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /** A resolved file or folder of this store; {@link #localFile()} lets the routes read it with direct buffers. */
+    private record LocalObject(Path file, boolean isFolder, long size) implements ArtifactObject {
+        @Override
+        public String name() {
+            return file.getFileName().toString();
+        }
+
+        @Override
+        public InputStream stream(long offset, long length) throws IOException {
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+            return new BoundedInputStream(Channels.newInputStream(channel.position(offset)), length);
+        }
+
+        @Override
+        public Optional<Path> localFile() {
+            return Optional.of(file);
+        }
+    }
+
+    /** A file or folder of a run, resolved safely: empty when it does not exist or would leave the run's folder. */
+    Optional<Path> resolve(String runId, String relativePath) {
         if (!RunIds.looksValid(runId) || relativePath == null) {
             return Optional.empty();
         }
         for (String segment : relativePath.split("/", -1)) {
-            if (segment.equals("..") || segment.equals(".") || segment.indexOf('\0') >= 0 || segment.indexOf('\\') >= 0) {
+            if (!ArtifactPaths.isSafe(segment)) {
                 return Optional.empty();
             }
         }
@@ -120,11 +142,11 @@ public final class LocalArtifactStore implements ArtifactStore {
 
     @Override
     public long totalBytes() {
-        return total.get();
+        return sizes.total();
     }
 
     @Override
     public List<String> runsOldestFirst() {
-        return sizes.keySet().stream().sorted().toList();
+        return sizes.oldestFirst();
     }
 }

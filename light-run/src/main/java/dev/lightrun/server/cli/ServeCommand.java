@@ -67,6 +67,22 @@ final class ServeCommand implements Callable<Integer> {
             description = "Folder for run artifacts (env LIGHT_RUN_ARTIFACTS_DIR, default <data dir>/artifacts).")
     Path artifactsDir;
 
+    @Option(names = "--artifacts-url",
+            description = "Keep artifacts and finished logs in S3, e.g. s3://bucket/prefix (env LIGHT_RUN_ARTIFACTS_URL;"
+                    + " default none: the artifacts folder). Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY;"
+                    + " region: AWS_REGION (default us-east-1).")
+    String artifactsUrl;
+
+    @Option(names = "--s3-endpoint",
+            description = "An S3-compatible store's URL, e.g. http://127.0.0.1:9000 (env LIGHT_RUN_S3_ENDPOINT, else"
+                    + " AWS_ENDPOINT_URL_S3; default none: AWS S3).")
+    String s3Endpoint;
+
+    @Option(names = "--s3-path-style", arity = "1",
+            description = "Bucket in the URL's path, not its host name (env LIGHT_RUN_S3_PATH_STYLE; default true when"
+                    + " an endpoint is set).")
+    Boolean s3PathStyle;
+
     @Option(names = "--shutdown-grace-ms",
             description = "On SIGTERM, how long sync runs may still finish before they are cancelled (env"
                     + " LIGHT_RUN_SHUTDOWN_GRACE_MS, default ${DEFAULT-VALUE}).")
@@ -263,6 +279,8 @@ final class ServeCommand implements Callable<Integer> {
         return ServerConfig.builder()
                 .host(host).port(port).token(token).keysFile(keysFile).bodyLimitBytes(bodyLimit)
                 .dataDir(dataDir).storeUrl(storeUrl).artifactsDir(artifactsDir).maxArtifactsBytes(maxArtifactsBytes)
+                .artifactsUrl(artifactsUrl).s3PathStyle(s3PathStyle).s3Region(System.getenv("AWS_REGION"))
+                .s3Endpoint(s3Endpoint != null ? s3Endpoint : System.getenv("AWS_ENDPOINT_URL_S3"))
                 .defaultTimeout(Duration.ofMillis(defaultTimeoutMs)).allowHostNetworks(allowHostNetwork)
                 .shutdownGrace(Duration.ofMillis(shutdownGraceMs)).maxLogBytes(maxLogBytes)
                 .sweepInterval(Duration.ofMillis(sweepIntervalMs)).buildCacheMaxAge(Duration.ofMillis(buildCacheMaxAgeMs))

@@ -40,6 +40,8 @@ public final class Defaults {
     public static final Duration BUILD_TIMEOUT = Duration.ofMinutes(10);
     public static final long MAX_RUN_ARTIFACT_BYTES = 1024L * 1024 * 1024;
     public static final int MAX_QUEUE = 100;
+    /** The region signed into S3 requests when {@code AWS_REGION} is not set. */
+    public static final String S3_REGION = "us-east-1";
 
     public static final Duration CALLBACK_TIMEOUT = Duration.ofSeconds(10);
     /** 8 attempts starting with a 5 s backoff, doubled each time, span about 10 minutes. */

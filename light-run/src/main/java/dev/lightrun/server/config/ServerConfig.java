@@ -49,6 +49,9 @@ import java.util.stream.Collectors;
  * @param keysFile           the API keys file (names, token digests, scopes, quotas), reloaded when it changes; null
  *                           for none (then only {@code token}, if set, is a key)
  * @param metrics            who may scrape {@code GET /metrics} and where (default: an admin, on the API port)
+ * @param s3                 null (the default): artifacts in {@code artifactsDir} and logs in {@code dataDir}; else
+ *                           the bucket that holds artifacts and finished logs ({@code artifactsDir} then stages
+ *                           extractions before upload)
  * @param warmPool           warm pools, {@code image=size[;setting=value...]} comma-separated (default none); a pool's
  *                           unset settings are a run's defaults under {@code policy}, so a plain run of its image matches
  */
@@ -58,7 +61,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                            String storeUrl, Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
                            Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
                            List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth,
-                           Path keysFile, MetricsSettings metrics, List<PoolProfile> warmPool) {
+                           Path keysFile, MetricsSettings metrics, List<PoolProfile> warmPool, S3Settings s3) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -189,6 +192,10 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private Path dataDir = Defaults.dataDir();
         private String storeUrl;
         private Path artifactsDir;
+        private String artifactsUrl;
+        private String s3Endpoint;
+        private Boolean s3PathStyle;
+        private String s3Region;
         private long maxArtifactsBytes = Defaults.MAX_ARTIFACTS_BYTES;
         private Duration defaultTimeout = Defaults.RUN_TIMEOUT;
         private long stateLogBytes = Defaults.STATE_LOG_BYTES;
@@ -269,6 +276,30 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         /** Null or blank: the SQLite store in the data folder; else a {@code jdbc:postgresql:} URL. */
         public Builder storeUrl(String value) {
             this.storeUrl = value;
+            return this;
+        }
+
+        /** Null or blank: artifacts on disk; else {@code s3://bucket/prefix}. */
+        public Builder artifactsUrl(String value) {
+            this.artifactsUrl = value;
+            return this;
+        }
+
+        /** Null or blank: AWS S3 itself; else an S3-compatible store's {@code http(s)://host:port}. */
+        public Builder s3Endpoint(String value) {
+            this.s3Endpoint = value;
+            return this;
+        }
+
+        /** Null: true when an endpoint is set. */
+        public Builder s3PathStyle(Boolean value) {
+            this.s3PathStyle = value;
+            return this;
+        }
+
+        /** Null or blank: {@link Defaults#S3_REGION}. */
+        public Builder s3Region(String value) {
+            this.s3Region = value;
             return this;
         }
 
@@ -378,7 +409,9 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                     artifactsDir != null ? artifactsDir : Defaults.artifactsDir(dataDir), maxArtifactsBytes,
                     defaultTimeout, stateLogBytes, allowHostNetworks, callbacks.build(), dataDir, storeUrl, shutdownGrace,
                     maxLogBytes, sweepInterval, buildCacheMaxAge, builtPolicy, filesMode, allowedOrigins,
-                    allowedHosts, insecureNoAuth, keysFile, metrics.build(), WarmPools.parse(warmPool, builtPolicy));
+                    allowedHosts, insecureNoAuth, keysFile, metrics.build(), WarmPools.parse(warmPool, builtPolicy),
+                    artifactsUrl == null || artifactsUrl.isBlank() ? null
+                            : S3Settings.of(artifactsUrl, s3Endpoint, s3PathStyle, s3Region));
         }
     }
 
@@ -393,6 +426,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode
                 + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
                 + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + ", metrics=" + metrics
-                + ", warmPool=" + warmPool + "]";
+                + ", warmPool=" + warmPool + ", s3=" + s3 + "]";
     }
 }

@@ -24,6 +24,12 @@ public enum Setting {
     STORE_URL("store-url", null),
     /** No default of its own: {@code <data dir>/artifacts}. */
     ARTIFACTS_DIR("artifacts-dir", null),
+    /** None: the artifacts folder. An {@code s3://bucket/prefix} URL puts artifacts and finished logs in S3. */
+    ARTIFACTS_URL("artifacts-url", null),
+    /** None: {@code AWS_ENDPOINT_URL_S3}, else AWS S3 itself. */
+    S3_ENDPOINT("s3-endpoint", null),
+    /** None: true when an endpoint is set. */
+    S3_PATH_STYLE("s3-path-style", null),
     SHUTDOWN_GRACE_MS("shutdown-grace-ms", Defaults.SHUTDOWN_GRACE),
     MAX_ARTIFACTS_BYTES("max-artifacts-bytes", Defaults.MAX_ARTIFACTS_BYTES),
     DEFAULT_TIMEOUT_MS("default-timeout-ms", Defaults.RUN_TIMEOUT),

@@ -1,6 +1,7 @@
 package dev.lightrun.server.http;
 
 import dev.lightrun.server.model.ApiException;
+import dev.lightrun.server.artifacts.ArtifactObject;
 import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.model.RunState;
@@ -14,12 +15,15 @@ import java.net.URLConnection;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Optional;
 
-/** Lists a run's artifacts and streams them from disk, with HTTP Range support, never loading a file in memory. */
+/**
+ * Lists a run's artifacts and streams them from the artifact store (a local file or an S3 object), with HTTP Range
+ * support, never loading a file in memory.
+ */
 final class ArtifactRoutes {
     private static final int HEAP_BUFFER_BYTES = 64 * 1024;
     /** 256 KiB: 64 KiB buffers gained little over the heap loop, 1 MiB no more than 256 KiB. */
@@ -41,9 +45,9 @@ final class ArtifactRoutes {
         RunState state = RunRoutes.visibleRun(ctx, runs);
         String id = state.id();
         String path = ctx.pathParam("path");
-        Path file = artifacts.resolve(id, path)
+        ArtifactObject file = artifacts.open(id, path)
                 .orElseThrow(() -> ApiException.notFound("artifact " + path + " of run " + id + " not found"));
-        if (Files.isDirectory(file)) {
+        if (file.isFolder()) {
             String prefix = path.endsWith("/") ? path : path + "/";
             List<RunState.Artifact> inside = state.artifacts().stream()
                     .filter(a -> a.path().startsWith(prefix))
@@ -54,9 +58,9 @@ final class ArtifactRoutes {
         stream(ctx, file);
     }
 
-    private static void stream(Context ctx, Path file) throws IOException {
-        long size = Files.size(file);
-        String name = file.getFileName().toString();
+    private static void stream(Context ctx, ArtifactObject file) throws IOException {
+        long size = file.size();
+        String name = file.name();
         String type = URLConnection.getFileNameMap().getContentTypeFor(name);
         ctx.header("Accept-Ranges", "bytes");
         ctx.header("Content-Type", type == null ? "application/octet-stream" : type);
@@ -80,12 +84,20 @@ final class ArtifactRoutes {
         if (ctx.method().name().equals("HEAD")) {
             return;
         }
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        Optional<Path> local = file.localFile();
+        if (local.isEmpty()) {
+            // A remote store: its ranged stream, through the heap.
+            try (InputStream in = file.stream(first, length)) {
+                copy(in, length, ctx.res().getOutputStream());
+            }
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(local.get(), StandardOpenOption.READ)) {
             OutputStream out = ctx.res().getOutputStream();
             if (out instanceof HttpOutput jetty) {
                 sendDirect(channel, first, length, jetty);
             } else {
-                sendThroughHeap(channel, first, length, out);
+                copy(Channels.newInputStream(channel.position(first)), length, out);
             }
         }
     }
@@ -112,10 +124,8 @@ final class ArtifactRoutes {
         BUFFERS.giveBack(buffer);
     }
 
-    /** Any other servlet container's output: the portable, copying way. */
-    private static void sendThroughHeap(FileChannel channel, long first, long length, OutputStream out)
-            throws IOException {
-        InputStream in = Channels.newInputStream(channel.position(first));
+    /** A remote store's stream, or any other servlet container's output: the portable, copying way. */
+    private static void copy(InputStream in, long length, OutputStream out) throws IOException {
         byte[] buffer = new byte[HEAP_BUFFER_BYTES];
         long left = length;
         while (left > 0) {

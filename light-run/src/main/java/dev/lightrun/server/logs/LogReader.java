@@ -40,6 +40,16 @@ public final class LogReader {
      * @return true when the whole log was read (it was complete), false when a follow stopped at its timeout
      */
     public boolean forEachLine(boolean follow, Consumer<String> sink) throws IOException, InterruptedException {
+        if (logs.liveWriter(runId).isEmpty() && logs.segments(runId).isEmpty()) {
+            // Not on this disk: a finished run another server ran, whose log is in the archive (if anywhere).
+            LogArchive archive = logs.archiveStore();
+            for (long segment : archive.segments(runId)) {
+                try (InputStream in = archive.open(runId, segment)) {
+                    readLines(in, sink);
+                }
+            }
+            return true;
+        }
         long nextSegment = 0;
         long offset = 0;
         long deadline = System.nanoTime() + followTimeout.toNanos();
@@ -80,24 +90,29 @@ public final class LogReader {
     private static long readFrom(Path segment, long offset, Consumer<String> sink) throws IOException {
         try (InputStream in = Files.newInputStream(segment)) {
             in.skipNBytes(offset);
-            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            long consumed = 0;
-            StringBuilder line = new StringBuilder();
-            int c;
-            while ((c = reader.read()) >= 0) {
-                if (c == '\n') {
-                    String text = line.toString();
-                    consumed += text.getBytes(StandardCharsets.UTF_8).length + 1;
-                    sink.accept(text);
-                    line.setLength(0);
-                } else {
-                    line.append((char) c);
-                }
-            }
-            // A trailing partial record is still being written: leave it for the next pass.
-            return consumed;
+            return readLines(in, sink);
         } catch (NoSuchFileException | EOFException gone) {
             return -1;
         }
+    }
+
+    /** Passes each complete line of the stream on; returns the bytes consumed (a partial last line is not). */
+    private static long readLines(InputStream in, Consumer<String> sink) throws IOException {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        long consumed = 0;
+        StringBuilder line = new StringBuilder();
+        int c;
+        while ((c = reader.read()) >= 0) {
+            if (c == '\n') {
+                String text = line.toString();
+                consumed += text.getBytes(StandardCharsets.UTF_8).length + 1;
+                sink.accept(text);
+                line.setLength(0);
+            } else {
+                line.append((char) c);
+            }
+        }
+        // A trailing partial record is still being written: leave it for the next pass.
+        return consumed;
     }
 }

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Each run's stdout and stderr, captured to disk as they arrive: {@code <logs dir>/<run id>.<segment>.jsonl}, one
  * {@code {"t", "stream", "line"}} record per line. A run's log is capped: when a segment reaches half the cap a new
  * one starts and the one before the previous is deleted, so the end of the output is kept and what was dropped is
- * counted. Thread-safe.
+ * counted. With a {@link LogArchive}, a finished run's segments are also copied there, and a log that is not on this
+ * disk (another server ran it) is read from there. Thread-safe.
  */
 public final class RunLogs {
     private static final Logger log = LoggerFactory.getLogger(RunLogs.class);
@@ -31,8 +32,14 @@ public final class RunLogs {
     private final ObjectMapper json;
     private final ConcurrentHashMap<String, LogWriter> writers = new ConcurrentHashMap<>();
     private final LongAdder droppedTotal = new LongAdder();
+    private final LogArchive archive;
 
     public RunLogs(Path dir, long capBytes, ObjectMapper json) {
+        this(dir, capBytes, json, LogArchive.NONE);
+    }
+
+    /** @param archive where finished logs are also kept, so that other servers serve them */
+    public RunLogs(Path dir, long capBytes, ObjectMapper json, LogArchive archive) {
         try {
             this.dir = Files.createDirectories(dir);
         } catch (IOException e) {
@@ -40,6 +47,36 @@ public final class RunLogs {
         }
         this.capBytes = capBytes;
         this.json = json;
+        this.archive = archive;
+    }
+
+    /**
+     * Copies a finished run's log to the archive (nothing without one); its local copy stays and is what this server
+     * reads. Called before the run's final state is stored, so a server that reads the state finds the log. A failure
+     * is logged: the log is then only here.
+     */
+    public void archive(String runId) {
+        if (archive == LogArchive.NONE) {
+            return;
+        }
+        Optional<LogWriter> writer = liveWriter(runId);
+        if (writer.isPresent() && !writer.get().isClosed()) {
+            log.warn("run {} - its log is still open; not archived", runId);
+            return;
+        }
+        List<Path> segments = segments(runId);
+        if (segments.isEmpty()) {
+            return;
+        }
+        try {
+            archive.store(runId, segments, droppedBytes(runId));
+        } catch (IOException | RuntimeException e) {
+            log.error("run {} - its log could not be archived: {}", runId, e.getMessage(), e);
+        }
+    }
+
+    LogArchive archiveStore() {
+        return archive;
     }
 
     /**
@@ -98,7 +135,7 @@ public final class RunLogs {
         return droppedTotal.sum();
     }
 
-    /** Bytes dropped to respect the cap, as recorded by the writer. */
+    /** Bytes dropped to respect the cap, as recorded by the writer (or the archive, for a log not on this disk). */
     long droppedBytes(String runId) {
         LogWriter writer = writers.get(runId);
         if (writer != null) {
@@ -106,6 +143,9 @@ public final class RunLogs {
         }
         Path marker = dir.resolve(runId + ".dropped");
         try {
+            if (!Files.exists(marker) && archive != LogArchive.NONE && segments(runId).isEmpty()) {
+                return archive.droppedBytes(runId);
+            }
             return Files.exists(marker) ? Long.parseLong(Files.readString(marker).trim()) : 0;
         } catch (IOException | NumberFormatException e) {
             return 0;
@@ -119,6 +159,11 @@ public final class RunLogs {
             writer.close();
         }
         deleteFiles(runId);
+        try {
+            archive.delete(runId);
+        } catch (IOException | RuntimeException e) {
+            log.warn("logs - cannot delete the archived log of run {}: {}", runId, e.toString());
+        }
     }
 
     private void deleteFiles(String runId) {

@@ -242,6 +242,8 @@ public final class RunService {
 
     void complete(RunState done) {
         String id = done.id();
+        publishArtifacts(done);
+        logs.archive(id);
         Optional<RunPlan> plan = store.plan(id);
         byte[] callbackBody = null;
         if (done.detached() && plan.isPresent() && plan.get().callbackUrl() != null) {
@@ -269,6 +271,19 @@ public final class RunService {
         } else {
             // Waiting runs stay in line (and queued in the store) for the next start.
             admission.free(id);
+        }
+    }
+
+    /**
+     * Moves a finished run's extracted files where the store serves them from (S3: an upload; a local folder: nothing),
+     * before its final state is stored, so that a state listing artifacts is never read before they can be fetched.
+     * A failed upload is logged; the run keeps its outcome, its files are then not found.
+     */
+    private void publishArtifacts(RunState done) {
+        try {
+            artifacts.publish(done.id());
+        } catch (IOException | RuntimeException e) {
+            log.error("run {} - its artifacts could not be stored: {}", done.id(), e.getMessage(), e);
         }
     }
 

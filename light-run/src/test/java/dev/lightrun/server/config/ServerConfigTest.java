@@ -166,6 +166,35 @@ class ServerConfigTest {
                 .storeUrl()).isEqualTo("jdbc:postgresql://db:5432/lightrun?user=u&password=p");
     }
 
+    @Test
+    void artifactsStayOnDiskByDefaultAndGoToS3GivenABucketUrl() {
+        assertThat(ServerConfig.builder().build().s3()).isNull();
+        assertThat(ServerConfig.builder().artifactsUrl(" ").build().s3()).isNull();
+        S3Settings aws = ServerConfig.builder().artifactsUrl("s3://bucket/runs").build().s3();
+        assertThat(aws.location().toString()).isEqualTo("s3://bucket/runs");
+        assertThat(aws.endpoint()).isNull();
+        assertThat(aws.pathStyle()).isFalse();
+        assertThat(aws.region()).isEqualTo("us-east-1");
+        S3Settings local = ServerConfig.builder().artifactsUrl("s3://bucket").s3Endpoint("http://127.0.0.1:9000")
+                .s3Region("eu-west-1").build().s3();
+        assertThat(local.endpoint()).hasToString("http://127.0.0.1:9000");
+        assertThat(local.pathStyle()).isTrue();
+        assertThat(local.region()).isEqualTo("eu-west-1");
+        assertThat(ServerConfig.builder().artifactsUrl("s3://bucket").s3Endpoint("http://x:9000").s3PathStyle(false)
+                .build().s3().pathStyle()).isFalse();
+    }
+
+    @Test
+    void aBadArtifactsUrlOrEndpointFailsInOneLineNamingTheSetting() {
+        assertThatThrownBy(() -> ServerConfig.builder().artifactsUrl("/tmp/files").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("invalid --artifacts-url / LIGHT_RUN_ARTIFACTS_URL: must be an s3://bucket/prefix URL,"
+                        + " was '/tmp/files'");
+        assertThatThrownBy(() -> ServerConfig.builder().artifactsUrl("s3://bucket/x").s3Endpoint("ftp://h").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("invalid --s3-endpoint / LIGHT_RUN_S3_ENDPOINT: must be an http(s)://");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"postgresql://db/lightrun?password=s3cret-pw", "jdbc:mysql://db/x?password=s3cret-pw",
             "jdbc:sqlite:/tmp/x.db"})

@@ -16,7 +16,7 @@ class SettingTest {
         assertThat(Setting.byFlag("--callback-backoff-ms")).contains(Setting.CALLBACK_BACKOFF_MS);
         assertThat(Setting.byFlag("--help")).isEmpty();
         assertThat(Arrays.stream(Setting.values()).map(Setting::env)).doesNotHaveDuplicates()
-                .allMatch(env -> env.matches("LIGHT_RUN_[A-Z_]+"));
+                .allMatch(env -> env.matches("LIGHT_RUN_[A-Z0-9_]+"));
     }
 
     @Test
