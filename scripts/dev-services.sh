@@ -30,7 +30,6 @@ S3_VERSION=2.6.0
 S3_BUCKET=light-run-test
 S3_CACHE=${LIGHT_RUN_CACHE_DIR:-$HOME/.cache/light-run}/s3proxy
 S3_JAR=$S3_CACHE/s3proxy-$S3_VERSION-jar-with-dependencies.jar
-S3_URL=https://repo.maven.apache.org/maven2/org/gaul/s3proxy/$S3_VERSION/s3proxy-$S3_VERSION-jar-with-dependencies.jar
 SCRIPTS_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 
 log() { echo "dev-services: $*" >&2; }
@@ -173,18 +172,18 @@ pg_down() {
 
 # --- s3proxy ------------------------------------------------------------------------------------
 
-# The jar, downloaded once (curl or wget) and checked against the .sha1 Maven Central publishes next to it.
+# The jar, fetched once by Maven from the project's repositories (Maven checks its checksum) into a cache folder.
 s3_jar() {
     [[ -s $S3_JAR ]] && { echo "$S3_JAR"; return; }
     mkdir -p "$S3_CACHE"
-    log "downloading s3proxy $S3_VERSION (~40 MB) into $S3_CACHE"
-    local fetch
-    if command -v curl >/dev/null; then fetch=(curl -fsSL -o); else fetch=(wget -q -O); fi
-    "${fetch[@]}" "$S3_JAR.part" "$S3_URL" || die "cannot download $S3_URL"
-    "${fetch[@]}" "$S3_JAR.sha1" "$S3_URL.sha1" || die "cannot download $S3_URL.sha1"
-    [[ $(sha1sum "$S3_JAR.part" | awk '{print $1}') == $(awk '{print $1}' "$S3_JAR.sha1") ]] \
-        || { rm -f "$S3_JAR.part"; die "the SHA-1 of $S3_URL does not match Maven Central's"; }
-    mv "$S3_JAR.part" "$S3_JAR"
+    log "fetching s3proxy $S3_VERSION (~40 MB) into $S3_CACHE"
+    local java_home
+    java_home=$(bash "$SCRIPTS_DIR/find-jdk.sh") || die "no JDK 21+ to run Maven with"
+    # -N: the root project only (the goal needs a project, not the modules).
+    (cd "$SCRIPTS_DIR/.." && JAVA_HOME=$java_home ./mvnw -B -q -N dependency:copy \
+        -Dartifact="org.gaul:s3proxy:$S3_VERSION:jar:jar-with-dependencies" -DoutputDirectory="$S3_CACHE" >&2) \
+        || die "cannot fetch org.gaul:s3proxy:$S3_VERSION (jar-with-dependencies)"
+    [[ -s $S3_JAR ]] || die "Maven fetched s3proxy but $S3_JAR is missing"
     echo "$S3_JAR"
 }
 
