@@ -11,10 +11,9 @@ import static dev.lightrun.bench.BenchContext.DOCKER_RUN;
 import static dev.lightrun.bench.BenchContext.FLOOR;
 import static dev.lightrun.bench.BenchContext.FLOOR_UPLOAD;
 import static dev.lightrun.bench.BenchContext.LIGHT_RUN;
+import static dev.lightrun.bench.Figures.contenderStats;
 import static dev.lightrun.bench.Figures.map;
 import static dev.lightrun.bench.Figures.phaseMedians;
-import static dev.lightrun.bench.Figures.phaseSamples;
-import static dev.lightrun.bench.Figures.roundAll;
 
 /**
  * Scenario 1, cold trivial runs: light-run, the floor with and without the upload, and docker run, interleaved,
@@ -56,16 +55,8 @@ final class ColdScenario {
         Map<String, List<Sample>> samples = ctx.interleave(all, warmup, runs, "cold");
 
         Map<String, Object> cold = new LinkedHashMap<>();
-        Map<String, Object> stats = new LinkedHashMap<>();
         Map<String, Stats> byName = new LinkedHashMap<>();
-        samples.forEach((name, list) -> {
-            Stats s = Stats.of(list.stream().map(Sample::totalMs).toList());
-            byName.put(name, s);
-            Map<String, Object> m = s.toMap();
-            m.put("samplesMs", roundAll(list.stream().map(Sample::totalMs).toList()));
-            m.put("phaseSamplesMs", phaseSamples(list));
-            stats.put(name, m);
-        });
+        Map<String, Object> stats = contenderStats(samples, byName, "phaseSamplesMs", Figures::phaseSamples);
         cold.put("contenders", stats);
         Map<String, Object> ratios = new LinkedHashMap<>();
         for (String other : List.of(FLOOR, FLOOR_UPLOAD, DOCKER_RUN)) {

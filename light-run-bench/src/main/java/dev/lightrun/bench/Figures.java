@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** Turns samples into the figures of the results JSON: ordered maps, rounded values, per-phase medians. */
 final class Figures {
@@ -69,5 +70,23 @@ final class Figures {
         list.stream().flatMap(x -> x.phases().keySet().stream()).distinct().forEach(p -> phases.put(p,
                 list.stream().map(x -> x.phases().containsKey(p) ? Stats.round(x.phases().get(p)) : null).toList()));
         return phases;
+    }
+
+    /**
+     * Each contender's latency statistics (with its samples and {@code phasesKey}: {@code phases} of its samples) for
+     * the JSON, and, filled in {@code byName}, the statistics themselves for the ratios.
+     */
+    static Map<String, Object> contenderStats(Map<String, List<Sample>> samples, Map<String, Stats> byName,
+                                              String phasesKey, Function<List<Sample>, Object> phases) {
+        Map<String, Object> stats = new LinkedHashMap<>();
+        samples.forEach((name, list) -> {
+            Stats s = Stats.of(list.stream().map(Sample::totalMs).toList());
+            byName.put(name, s);
+            Map<String, Object> m = s.toMap();
+            m.put("samplesMs", roundAll(list.stream().map(Sample::totalMs).toList()));
+            m.put(phasesKey, phases.apply(list));
+            stats.put(name, m);
+        });
+        return stats;
     }
 }

@@ -18,10 +18,10 @@ import java.util.Map;
 import static dev.lightrun.bench.BenchContext.FLOOR;
 import static dev.lightrun.bench.BenchContext.LIGHT_RUN;
 import static dev.lightrun.bench.BenchContext.WARM;
+import static dev.lightrun.bench.Figures.contenderStats;
 import static dev.lightrun.bench.Figures.map;
 import static dev.lightrun.bench.Figures.mib;
 import static dev.lightrun.bench.Figures.phaseMediansOf;
-import static dev.lightrun.bench.Figures.roundAll;
 
 /**
  * Scenario 6, the trivial run through a warm pool: a second server, started with a pool of the image (network none,
@@ -82,16 +82,8 @@ final class WarmScenario {
         Map<String, List<Sample>> samples = ctx.interleave(all, warmup, runs, "warm");
         Map<String, Object> warm = new LinkedHashMap<>();
         warm.put("pool", pool);
-        Map<String, Object> stats = new LinkedHashMap<>();
         Map<String, Stats> byName = new LinkedHashMap<>();
-        samples.forEach((name, list) -> {
-            Stats s = Stats.of(list.stream().map(Sample::totalMs).toList());
-            byName.put(name, s);
-            Map<String, Object> m = s.toMap();
-            m.put("samplesMs", roundAll(list.stream().map(Sample::totalMs).toList()));
-            m.put("phaseMediansMs", phaseMediansOf(list));
-            stats.put(name, m);
-        });
+        Map<String, Object> stats = contenderStats(samples, byName, "phaseMediansMs", Figures::phaseMediansOf);
         warm.put("contenders", stats);
         warm.put("coldStartsOfWarmRuns", coldStarts(samples.get(WARM)));
         warm.put("ratios", map(
