@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -67,7 +68,13 @@ final class WarmScenario {
         long deadline = System.nanoTime() + POOL_FILL_DEADLINE.toNanos();
         while (idle(http, warmUrl) < poolSize) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the warm server's pool did not fill within 120 s");
+                // Say why: the pool's state from /health and the end of the server's log (its pool lines).
+                String health = http.send(HttpRequest.newBuilder(URI.create(warmUrl + "/health"))
+                        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+                List<String> logLines = Files.readAllLines(warmServer.log());
+                throw new IllegalStateException("the warm server's pool did not fill within 120 s; /health: " + health
+                        + "; end of its log:\n" + String.join("\n",
+                        logLines.subList(Math.max(0, logLines.size() - 30), logLines.size())));
             }
             Thread.sleep(50);
         }

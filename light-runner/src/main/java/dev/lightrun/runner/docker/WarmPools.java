@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,6 +39,7 @@ final class WarmPools implements AutoCloseable {
     /** Names of the pooled containers this runner made and has not removed yet (idle, being made, or claimed). */
     private final Set<String> ours = ConcurrentHashMap.newKeySet();
     private volatile boolean fifoSignals = true;
+    private volatile boolean closed;
 
     WarmPools(DockerClient docker, DockerRunner.Context context, List<PoolProfile> profiles) {
         this.docker = docker;
@@ -54,36 +56,48 @@ final class WarmPools implements AutoCloseable {
 
     /** Sweeps what a previous process left, then fills the pools; all in the background. */
     void start() {
-        if (pools.isEmpty()) {
+        if (pools.isEmpty() || closed) {
             return;
         }
-        background.execute(() -> {
-            try {
-                if (!context.bindFiles().enabled()) {
-                    pools.forEach(pool -> pool.disable("files are not bind-mounted here ("
-                            + context.bindFiles().description() + ")"));
-                    return;
-                }
-                int stale = containers.removeStale(Set.of());
-                if (stale > 0) {
-                    log.info("pool - removed {} pooled container(s) a previous process left", stale);
-                }
-                fifoSignals = defaultRuntimeIsRunc();
-                for (WarmPool<PooledContainer> pool : pools) {
-                    String why = whyNot(pool.profile());
-                    if (why != null) {
-                        log.warn("pool {} - disabled: {}", pool.profile().image(), why);
-                        pool.disable(why);
-                    } else {
-                        log.info("pool {} - filling {} container(s)", pool.profile().image(), pool.profile().size());
-                        pool.refill();
-                    }
-                }
-            } catch (RuntimeException e) {
-                log.warn("pool - start-up failed, pools stay empty (runs start cold): {}", e.toString());
-                pools.forEach(pool -> pool.disable("start-up failed: " + e.getMessage()));
+        try {
+            background.execute(this::fill);
+        } catch (RejectedExecutionException closing) {
+            // closed between the check and here: nothing to fill
+        }
+    }
+
+    private void fill() {
+        try {
+            if (!context.bindFiles().enabled()) {
+                pools.forEach(pool -> pool.disable("files are not bind-mounted here ("
+                        + context.bindFiles().description() + ")"));
+                return;
             }
-        });
+            int stale = containers.removeStale(Set.of());
+            if (stale > 0) {
+                log.info("pool - removed {} pooled container(s) a previous process left", stale);
+            }
+            fifoSignals = defaultRuntimeIsRunc();
+            for (WarmPool<PooledContainer> pool : pools) {
+                String why = whyNot(pool.profile());
+                if (why != null) {
+                    log.warn("pool {} - disabled: {}", pool.profile().image(), why);
+                    pool.disable(why);
+                } else {
+                    log.info("pool {} - filling {} container(s)", pool.profile().image(), pool.profile().size());
+                    pool.refill();
+                }
+            }
+        } catch (RuntimeException e) {
+            // A daemon slow to answer (a busy host right after start-up) is no reason to leave the pools empty
+            // for the process's life: try again after the refill back-off, as a failed refill does.
+            if (closed) {
+                return;
+            }
+            log.warn("pool - start-up failed, retrying in {} (runs start cold meanwhile): {}", REFILL_BACKOFF,
+                    e.toString());
+            context.scheduler().schedule(this::start, REFILL_BACKOFF.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     private boolean defaultRuntimeIsRunc() {
@@ -186,6 +200,7 @@ final class WarmPools implements AutoCloseable {
     /** Empties the pools and waits (bounded) for their containers, and used ones being disposed of, to be removed. */
     @Override
     public void close() {
+        closed = true;
         for (WarmPool<PooledContainer> pool : pools) {
             for (PooledContainer idle : pool.close()) {
                 background.execute(() -> {
