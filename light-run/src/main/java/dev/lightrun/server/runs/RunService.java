@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -54,6 +55,12 @@ public final class RunService {
     private final ObjectMapper json;
     private final ArtifactEviction eviction;
     private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
+    /**
+     * Runs between their slot and their execution (being handed to the runner), and those of them a cancel asked for
+     * meanwhile: a queued run can start at any moment, and a cancel arriving in that window must not be lost.
+     */
+    private final Set<String> launching = ConcurrentHashMap.newKeySet();
+    private final Set<String> cancelOnceTracked = ConcurrentHashMap.newKeySet();
     private final FinalStates finishing = new FinalStates();
     private final Admission admission;
     private final Function<String, Quota> restartQuotas;
@@ -208,12 +215,16 @@ public final class RunService {
 
     /** Starts a run that holds a slot; a failure to start ends it failed (and frees the slot). */
     private void launch(RunState running, RunRequest request) {
+        launching.add(running.id());
         try {
             var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
             track(running, runner.start(spec), request.isDetached());
         } catch (RuntimeException e) {
             log.error("run {} - could not be started", running.id(), e);
             complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), RunErrorCode.START_FAILED));
+        } finally {
+            launching.remove(running.id());
+            cancelOnceTracked.remove(running.id());
         }
     }
 
@@ -231,6 +242,11 @@ public final class RunService {
 
     private void track(RunState accepted, Execution execution, boolean detached) {
         executions.put(accepted.id(), new Tracked(execution, detached));
+        // After the put: a cancel that came while the run was being launched is carried out here, or by cancel()
+        // itself if it sees the execution first; whoever removes the mark does it, so exactly once.
+        if (cancelOnceTracked.remove(accepted.id())) {
+            execution.cancel();
+        }
         // Registered after put, so the removal in finish() always follows it.
         execution.result().whenComplete((result, failure) -> finish(accepted, result));
     }
@@ -366,6 +382,15 @@ public final class RunService {
         if (queued.isPresent()) {
             complete(queued.get().state().endedWithoutContainer(RunStatus.CANCELLED, "run was cancelled while queued",
                     RunErrorCode.CANCELLED));
+            return;
+        }
+        if (launching.contains(id) && executions.get(id) == null) {
+            cancelOnceTracked.add(id);
+            Tracked tracked = executions.get(id);
+            if (tracked != null && cancelOnceTracked.remove(id)) {
+                tracked.execution().cancel();
+            }
+            log.info("run {} - cancel requested while it was starting", id);
             return;
         }
         if (!running(id).execution().cancel()) {

@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * A {@link Runner} without Docker, for unit tests of the server. It records every spec it was started with, in order;
@@ -32,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Networks are an in-memory list. Thread-safe.
  */
 public final class FakeRunner implements Runner {
+    private final AtomicReference<Consumer<RunSpec>> onStart = new AtomicReference<>();
     public static final EngineInfo ENGINE = new EngineInfo("27.0.0-fake", "1.46", "linux", "amd64");
 
     private final List<RunSpec> started = new CopyOnWriteArrayList<>();
@@ -46,6 +48,10 @@ public final class FakeRunner implements Runner {
 
     @Override
     public Execution start(RunSpec spec) {
+        Consumer<RunSpec> hook = onStart.getAndSet(null);
+        if (hook != null) {
+            hook.accept(spec);
+        }
         RuntimeException failure = startFailure.getAndSet(null);
         if (failure != null) {
             throw failure;
@@ -54,6 +60,14 @@ public final class FakeRunner implements Runner {
         executions.put(spec.runId(), execution);
         started.add(spec);
         return execution;
+    }
+
+    /**
+     * The next {@link #start} first calls {@code hook} (once), while the run service is still handing the run over:
+     * what another thread may do in that window (a cancel) happens there, deterministically.
+     */
+    public void onNextStart(Consumer<RunSpec> hook) {
+        onStart.set(hook);
     }
 
     /** The next {@link #start} throws {@code failure} (once). */

@@ -176,6 +176,23 @@ class RunServiceTest {
     }
 
     @Test
+    void aCancelArrivingWhileAQueuedRunIsBeingStartedIsCarriedOut() {
+        service(1, 5);
+        String first = service.submit(sync(), Caller.OPEN).accepted().id();
+        String second = service.submit(detached(), Caller.OPEN).accepted().id();
+        // The slot frees and the second run is being handed to the runner when its cancel comes in: it is in the
+        // store as running but has no execution yet. The cancel must not be lost (it was a 404 before).
+        runner.onNextStart(spec -> service.cancel(second));
+
+        runner.execution(first).succeed();
+
+        assertThat(runner.startedIds()).containsExactly(first, second);
+        assertThat(runner.execution(second).cancelled()).isTrue();
+        assertThat(stored(second).status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(stored(second).errorCode()).isEqualTo(RunErrorCode.CANCELLED);
+    }
+
+    @Test
     void queuedRunStartsWithItsOwnRequest() {
         service(1, 5);
         String first = service.submit(sync(), Caller.OPEN).accepted().id();
