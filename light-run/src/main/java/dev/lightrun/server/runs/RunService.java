@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lightrun.runner.EngineInfo;
 import dev.lightrun.runner.Execution;
 import dev.lightrun.runner.LogSink;
+import dev.lightrun.runner.PoolStats;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.Runner;
 import dev.lightrun.runner.RunnerException;
@@ -28,11 +29,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -54,13 +52,7 @@ public final class RunService {
     private final RunLogs logs;
     private final ObjectMapper json;
     private final ArtifactEviction eviction;
-    private final ConcurrentHashMap<String, Tracked> executions = new ConcurrentHashMap<>();
-    /**
-     * Runs between their slot and their execution (being handed to the runner), and those of them a cancel asked for
-     * meanwhile: a queued run can start at any moment, and a cancel arriving in that window must not be lost.
-     */
-    private final Set<String> launching = ConcurrentHashMap.newKeySet();
-    private final Set<String> cancelOnceTracked = ConcurrentHashMap.newKeySet();
+    private final LiveRuns live = new LiveRuns();
     private final FinalStates finishing = new FinalStates();
     private final Admission admission;
     private final Function<String, Quota> restartQuotas;
@@ -68,10 +60,6 @@ public final class RunService {
     private final RequestQuotas requestQuotas;
     private final RunEvents events;
     private volatile boolean shuttingDown;
-
-    /** A run this process is executing, and whether a client is waiting for it. */
-    private record Tracked(Execution execution, boolean detached) {
-    }
 
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
@@ -110,7 +98,7 @@ public final class RunService {
         this.specs = specs;
         this.logs = logs;
         this.json = json;
-        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, executions::containsKey,
+        this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, live::contains,
                 events::evicted);
     }
 
@@ -215,7 +203,7 @@ public final class RunService {
 
     /** Starts a run that holds a slot; a failure to start ends it failed (and frees the slot). */
     private void launch(RunState running, RunRequest request) {
-        launching.add(running.id());
+        live.launching(running.id());
         try {
             var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
             track(running, runner.start(spec), request.isDetached());
@@ -223,8 +211,7 @@ public final class RunService {
             log.error("run {} - could not be started", running.id(), e);
             complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), RunErrorCode.START_FAILED));
         } finally {
-            launching.remove(running.id());
-            cancelOnceTracked.remove(running.id());
+            live.launched(running.id());
         }
     }
 
@@ -241,18 +228,13 @@ public final class RunService {
     }
 
     private void track(RunState accepted, Execution execution, boolean detached) {
-        executions.put(accepted.id(), new Tracked(execution, detached));
-        // After the put: a cancel that came while the run was being launched is carried out here, or by cancel()
-        // itself if it sees the execution first; whoever removes the mark does it, so exactly once.
-        if (cancelOnceTracked.remove(accepted.id())) {
-            execution.cancel();
-        }
+        live.track(accepted.id(), execution, detached);
         // Registered after put, so the removal in finish() always follows it.
         execution.result().whenComplete((result, failure) -> finish(accepted, result));
     }
 
     private void finish(RunState accepted, RunResult result) {
-        executions.remove(accepted.id());
+        live.remove(accepted.id());
         complete(RunStates.finished(accepted, result));
     }
 
@@ -343,8 +325,7 @@ public final class RunService {
         for (Admission.Waiting waiting : admission.queued()) {
             finishing.complete(waiting.state().id(), waiting.state());
         }
-        List<String> sync = executions.entrySet().stream().filter(e -> !e.getValue().detached())
-                .map(Map.Entry::getKey).toList();
+        List<String> sync = live.sync();
         if (sync.isEmpty()) {
             return;
         }
@@ -354,8 +335,7 @@ public final class RunService {
             finishing.await(id, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         }
         for (String id : sync) {
-            Tracked tracked = executions.get(id);
-            if (tracked != null && tracked.execution().cancel()) {
+            if (live.execution(id).map(Execution::cancel).orElse(false)) {
                 log.info("run {} - cancelled by shutdown", id);
                 finishing.await(id, Duration.ofSeconds(10));
             }
@@ -384,23 +364,18 @@ public final class RunService {
                     RunErrorCode.CANCELLED));
             return;
         }
-        if (launching.contains(id) && executions.get(id) == null) {
-            cancelOnceTracked.add(id);
-            Tracked tracked = executions.get(id);
-            if (tracked != null && cancelOnceTracked.remove(id)) {
-                tracked.execution().cancel();
-            }
+        if (live.cancelWhileStarting(id)) {
             log.info("run {} - cancel requested while it was starting", id);
             return;
         }
-        if (!running(id).execution().cancel()) {
+        if (!running(id).cancel()) {
             throw ApiException.notFound("run " + id + " is not running");
         }
     }
 
     /** Signal, then kill after {@code grace}; the run ends {@code cancelled}. */
     public void stop(String id, String signal, Duration grace) {
-        if (!running(id).execution().stop(signal, grace)) {
+        if (!running(id).stop(signal, grace)) {
             throw ApiException.notFound("run " + id + " is not running");
         }
     }
@@ -414,27 +389,24 @@ public final class RunService {
     }
 
     private void control(String id, Consumer<Execution> action) {
-        Tracked tracked = running(id);
+        Execution execution = running(id);
         try {
-            action.accept(tracked.execution());
+            action.accept(execution);
         } catch (RunnerException e) {
             throw ApiException.fromRunner(e);
         }
     }
 
-    private Tracked running(String id) {
+    private Execution running(String id) {
         RunState state = get(id);
-        Tracked tracked = executions.get(id);
-        if (state.status().isTerminal() || tracked == null) {
-            throw ApiException.notFound("run " + id + " is not running");
-        }
-        return tracked;
+        return live.execution(id).filter(execution -> !state.status().isTerminal())
+                .orElseThrow(() -> ApiException.notFound("run " + id + " is not running"));
     }
 
     /** Deletes a finished run and its files. 409 while it runs. */
     public void delete(String id) {
         RunState state = get(id);
-        if (!state.status().isTerminal() || executions.containsKey(id)) {
+        if (!state.status().isTerminal() || live.contains(id)) {
             throw ApiException.conflict("run " + id + " is still running; cancel it first");
         }
         try {
@@ -454,11 +426,11 @@ public final class RunService {
 
     /** Runs this process is executing now (queued ones not counted). */
     public int executing() {
-        return executions.size();
+        return live.size();
     }
 
     /** The runner's warm pools and how they are doing (empty without pools). */
-    public java.util.List<dev.lightrun.runner.PoolStats> pools() {
+    public List<PoolStats> pools() {
         return runner.pools();
     }
 }
