@@ -71,6 +71,7 @@ final class RunControl {
     private volatile String stopSignal;
     private volatile boolean stopSignalSent;
     private volatile boolean graceExpired;
+    private volatile boolean graceKillSent;
     private volatile ScheduledFuture<?> timeoutTask;
 
     /**
@@ -119,9 +120,7 @@ final class RunControl {
             // A stop arrived while we were starting (the workload may already be running and printing): its signal
             // may have been skipped, so send it now, and the kill too if its grace has already run out.
             sendStopSignal();
-            if (graceExpired) {
-                kill("KILL");
-            }
+            killAfterGrace();
         } else if (early != Outcome.NONE) {
             // A cancel or timeout arrived while we were starting; its kill may have missed a not-yet-running container.
             kill("KILL");
@@ -185,7 +184,7 @@ final class RunControl {
         scheduler.schedule(() -> Thread.ofVirtual().name("stop-kill-" + runId).start(() -> {
             if (!ended) {
                 graceExpired = true;
-                kill("KILL");
+                killAfterGrace();
             }
         }), grace.toMillis(), TimeUnit.MILLISECONDS);
         return true;
@@ -201,6 +200,22 @@ final class RunControl {
             if (container != null && stopSignal != null && !stopSignalSent) {
                 stopSignalSent = true;
                 kill(stopSignal);
+            }
+        } finally {
+            controlLock.unlock();
+        }
+    }
+
+    /**
+     * The stop's kill, once its grace has run out and its signal was sent, whichever of the grace timer and the start
+     * comes last: under the lock, so one of them sees both, and the kill goes once, after the signal.
+     */
+    private void killAfterGrace() {
+        controlLock.lock();
+        try {
+            if (graceExpired && stopSignalSent && !graceKillSent) {
+                graceKillSent = true;
+                kill("KILL");
             }
         } finally {
             controlLock.unlock();
