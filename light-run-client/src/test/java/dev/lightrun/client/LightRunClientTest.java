@@ -318,12 +318,11 @@ class LightRunClientTest {
             exchange.sendResponseHeaders(200, 0);
             OutputStream out = exchange.getResponseBody();
             try {
-                // Writes until the client goes away, as a follow of an endless run would.
-                for (int i = 0; i < 10_000; i++) {
+                // Writes until the client goes away, as a follow of an endless run would: only a closed connection ends it.
+                for (long i = 0; ; i++) {
                     out.write(("{\"t\":\"2026-11-27T07:12:31Z\",\"stream\":\"stdout\",\"line\":\"" + i + "\"}\n")
                             .getBytes(StandardCharsets.UTF_8));
                     out.flush();
-                    Thread.sleep(5);
                 }
             } catch (IOException gone) {
                 serverSawClose.countDown();
@@ -453,8 +452,8 @@ class LightRunClientTest {
         server.on("GET /runs/" + ID, exchange -> FakeServer.json(exchange, 200,
                 followed.getCount() == 0 ? FINAL_STATE : running));
         server.on("GET /runs/" + ID + "/logs", exchange -> {
+            // The run ends while its log is followed: its final state is there before the follow closes.
             exchange.sendResponseHeaders(200, 0);
-            Thread.sleep(300);
             followed.countDown();
             exchange.getResponseBody().close();
         });

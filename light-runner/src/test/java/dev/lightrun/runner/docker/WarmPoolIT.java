@@ -312,7 +312,8 @@ class WarmPoolIT {
 
     @Test
     void gvisorPoolServesWarmRuns() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(docker.runner().runtimes().contains("runsc"), "runsc not registered");
+        // scripts/docker-up.sh registers gVisor wherever the tests run: without it this test fails, it does not skip.
+        assertThat(docker.runner().runtimes()).as("runtimes registered with the daemon").contains("runsc");
         String own = newInstance();
         Limits limits = Limits.DEFAULTS.withPids(256);
         try (DockerRunner runner = DockerRunner.builder().instance(own).warmPool(PoolProfile.of(BUSYBOX, 1)

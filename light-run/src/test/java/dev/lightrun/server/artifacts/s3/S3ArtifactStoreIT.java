@@ -200,6 +200,7 @@ class S3ArtifactStoreIT {
                     watch.peak.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
                             Math::max);
                     try {
+                        // The sampling period of a watcher that runs beside the transfer, not a wait for a condition.
                         Thread.sleep(20);
                     } catch (InterruptedException e) {
                         return;
