@@ -91,9 +91,7 @@ final class ArtifactEviction {
                     continue;
                 }
                 try {
-                    artifacts.delete(candidate);
-                    logs.delete(candidate);
-                    store.delete(candidate);
+                    forget(candidate);
                     log.info("run {} - evicted: artifacts over the cap of {} bytes", candidate, cap);
                     evicted.accept(candidate);
                 } catch (IOException e) {
@@ -103,5 +101,16 @@ final class ArtifactEviction {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Removes everything a finished run left: its files, its log and its stored state (in that order, so a failure
+     * leaves the state that still points at what is left). The one deletion of a run, for eviction and for
+     * {@code DELETE /runs/{id}}.
+     */
+    void forget(String runId) throws IOException {
+        artifacts.delete(runId);
+        logs.delete(runId);
+        store.delete(runId);
     }
 }

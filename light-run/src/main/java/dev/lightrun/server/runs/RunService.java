@@ -410,12 +410,10 @@ public final class RunService {
             throw ApiException.conflict("run " + id + " is still running; cancel it first");
         }
         try {
-            artifacts.delete(id);
+            eviction.forget(id);
         } catch (IOException e) {
             throw new IllegalStateException("could not delete the files of run " + id + ": " + e.getMessage(), e);
         }
-        logs.delete(id);
-        store.delete(id);
         log.info("run {} - deleted", id);
     }
 
