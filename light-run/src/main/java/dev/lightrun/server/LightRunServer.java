@@ -8,47 +8,56 @@ import dev.lightrun.server.artifacts.LocalArtifactStore;
 import dev.lightrun.server.artifacts.s3.S3ArtifactStore;
 import dev.lightrun.server.artifacts.s3.S3Clients;
 import dev.lightrun.server.artifacts.s3.S3LogArchive;
-import dev.lightrun.server.config.S3Settings;
-import dev.lightrun.server.logs.LogArchive;
-import software.amazon.awssdk.services.s3.S3Client;
 import dev.lightrun.server.auth.AuditLog;
 import dev.lightrun.server.auth.KeyRegistry;
 import dev.lightrun.server.auth.KeysFileException;
-import dev.lightrun.server.config.ConfigException;
-import dev.lightrun.server.config.Setting;
-import dev.lightrun.server.callbacks.CallbackSender;
 import dev.lightrun.server.auth.OpenAccessCheck;
+import dev.lightrun.server.callbacks.CallbackGuard;
+import dev.lightrun.server.callbacks.CallbackOutbox;
+import dev.lightrun.server.callbacks.CallbackSender;
+import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.S3Settings;
 import dev.lightrun.server.config.ServerConfig;
+import dev.lightrun.server.config.Setting;
 import dev.lightrun.server.http.HttpApi;
 import dev.lightrun.server.http.Json;
+import dev.lightrun.server.logs.LogArchive;
+import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.metrics.Telemetry;
+import dev.lightrun.server.networks.NetworkService;
 import dev.lightrun.server.runs.Maintenance;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
-import dev.lightrun.server.callbacks.CallbackGuard;
-import dev.lightrun.server.callbacks.CallbackOutbox;
-import dev.lightrun.server.logs.RunLogs;
-import dev.lightrun.server.networks.NetworkService;
 import dev.lightrun.server.store.PostgresRunStore;
-import dev.lightrun.server.store.SqliteRunStore;
 import dev.lightrun.server.store.RunStore;
+import dev.lightrun.server.store.SqliteRunStore;
 import io.javalin.Javalin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Wires the server together (runner, stores, service, HTTP) and owns its lifecycle. */
 public final class LightRunServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LightRunServer.class);
     /** How often the keys file is checked for changes (size, modification time, inode). */
-    private static final java.time.Duration KEYS_POLL_INTERVAL = java.time.Duration.ofSeconds(1);
+    private static final Duration KEYS_POLL_INTERVAL = Duration.ofSeconds(1);
 
     private final ServerConfig config;
     private final Runner runner;
@@ -64,7 +73,7 @@ public final class LightRunServer implements AutoCloseable {
     private final S3Client s3;
     private final Telemetry telemetry;
     private volatile int metricsPort = -1;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private LightRunServer(ServerConfig config, Runner runner, RunStore store) {
         this.config = config;
@@ -121,21 +130,21 @@ public final class LightRunServer implements AutoCloseable {
                 .build();
     }
 
-    private static String instanceId(java.nio.file.Path dataDir) {
-        java.nio.file.Path file = dataDir.resolve("instance-id");
+    private static String instanceId(Path dataDir) {
+        Path file = dataDir.resolve("instance-id");
         try {
-            if (java.nio.file.Files.exists(file)) {
-                String id = java.nio.file.Files.readString(file).trim();
+            if (Files.exists(file)) {
+                String id = Files.readString(file).trim();
                 if (id.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
                     return id;
                 }
             }
-            java.nio.file.Files.createDirectories(dataDir);
-            String id = "lr-" + java.util.UUID.randomUUID().toString().substring(0, 13);
-            java.nio.file.Files.writeString(file, id + "\n");
+            Files.createDirectories(dataDir);
+            String id = "lr-" + UUID.randomUUID().toString().substring(0, 13);
+            Files.writeString(file, id + "\n");
             return id;
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot read or write " + file, e);
+            throw new UncheckedIOException("cannot read or write " + file, e);
         }
     }
 
@@ -213,14 +222,14 @@ public final class LightRunServer implements AutoCloseable {
         }
     }
 
-    private static java.util.Optional<DockerRunner> awaitQuietly(Future<DockerRunner> docker) {
+    private static Optional<DockerRunner> awaitQuietly(Future<DockerRunner> docker) {
         try {
-            return java.util.Optional.of(docker.get());
-        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-            return java.util.Optional.empty();
+            return Optional.of(docker.get());
+        } catch (ExecutionException | CancellationException e) {
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 
@@ -236,7 +245,7 @@ public final class LightRunServer implements AutoCloseable {
         }
         try {
             server.runs.recover();
-            server.maintenance.sweep(java.time.Duration.ZERO);
+            server.maintenance.sweep(Duration.ZERO);
             server.maintenance.schedule(config.sweepInterval());
             server.keys.watch(KEYS_POLL_INTERVAL);
             server.app.start();
@@ -273,7 +282,7 @@ public final class LightRunServer implements AutoCloseable {
     }
 
     /** Registered routes, for the OpenAPI document's test: "METHOD path" with Javalin's path syntax. */
-    public java.util.List<String> routes() {
+    public List<String> routes() {
         return app.unsafe.internalRouter.allHttpHandlers().stream()
                 .filter(e -> e.endpoint.method.isHttpMethod())
                 .map(e -> e.endpoint.method.name() + " " + e.endpoint.path)

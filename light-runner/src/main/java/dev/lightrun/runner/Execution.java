@@ -3,6 +3,9 @@ package dev.lightrun.runner;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A run in progress, returned at once by {@link Runner#start(RunSpec)}. All methods are thread-safe. The first of
@@ -45,7 +48,7 @@ public interface Execution {
     default RunResult await() throws InterruptedException {
         try {
             return result().get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("result futures never fail", e);
         }
     }
@@ -53,10 +56,10 @@ public interface Execution {
     /** Blocks up to {@code timeout}; empty when the run is still going. */
     default Optional<RunResult> await(Duration timeout) throws InterruptedException {
         try {
-            return Optional.of(result().get(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS));
-        } catch (java.util.concurrent.TimeoutException e) {
+            return Optional.of(result().get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
             return Optional.empty();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("result futures never fail", e);
         }
     }

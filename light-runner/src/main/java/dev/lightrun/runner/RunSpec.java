@@ -1,5 +1,6 @@
 package dev.lightrun.runner;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -149,14 +150,14 @@ public record RunSpec(String runId, String image, Map<String, byte[]> files, Str
         public Builder runId(String value) { this.runId = value; return this; }
         public Builder file(String path, byte[] content) { files.put(path, content); return this; }
         public Builder file(String path, String content) {
-            return file(path, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return file(path, content.getBytes(StandardCharsets.UTF_8));
         }
         public Builder files(Map<String, byte[]> value) { files.putAll(value); return this; }
         public Builder entrypoint(String value) { this.entrypoint = value; return this; }
         public Builder buildStep(String value) { buildSteps.add(value); return this; }
         public Builder buildSteps(List<String> value) { buildSteps.addAll(value); return this; }
         public Builder stdin(byte[] value) { this.stdin = value; return this; }
-        public Builder stdin(String value) { return stdin(value.getBytes(java.nio.charset.StandardCharsets.UTF_8)); }
+        public Builder stdin(String value) { return stdin(value.getBytes(StandardCharsets.UTF_8)); }
         public Builder timeout(Duration value) { this.timeout = value; return this; }
         public Builder buildTimeout(Duration value) { this.buildTimeout = value; return this; }
         public Builder network(NetworkChoice value) { this.network = value; return this; }

@@ -2,6 +2,7 @@ package dev.lightrun.runner;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Runs containers. The SDK's one seam: Docker today ({@code dev.lightrun.runner.docker.DockerRunner}), Kubernetes
@@ -24,7 +25,7 @@ public interface Runner extends AutoCloseable {
      * Picks up a run started by an earlier process, by its run-id label. Empty when no container of that run exists
      * any more. The returned execution behaves like one from {@link #start}.
      */
-    java.util.Optional<Execution> reattach(Reattach reattach);
+    Optional<Execution> reattach(Reattach reattach);
 
     /** What the engine says about itself; throws {@link ErrorCode#DAEMON_UNREACHABLE} when it does not answer. */
     EngineInfo info();

@@ -6,6 +6,7 @@ import dev.lightrun.server.model.Scope;
 
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -57,7 +58,7 @@ public record ApiKey(String name, byte[] tokenSha256, Set<Scope> scopes, Quota q
     }
 
     /** Scopes in their declared order, as the file and the CLI write them. */
-    public java.util.List<Scope> sortedScopes() {
+    public List<Scope> sortedScopes() {
         return EnumSet.copyOf(scopes).stream().toList();
     }
 

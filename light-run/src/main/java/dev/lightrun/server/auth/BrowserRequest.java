@@ -1,5 +1,7 @@
 package dev.lightrun.server.auth;
 
+import java.util.Objects;
+
 /**
  * What the browser rules look at in a request: its method and the headers a browser sets but a page cannot forge.
  *
@@ -13,6 +15,6 @@ package dev.lightrun.server.auth;
 public record BrowserRequest(String method, String origin, String host, String contentType, boolean hasBody,
                              boolean preflight) {
     public BrowserRequest {
-        java.util.Objects.requireNonNull(method, "method was not specified");
+        Objects.requireNonNull(method, "method was not specified");
     }
 }

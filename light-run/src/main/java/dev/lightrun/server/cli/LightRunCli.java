@@ -1,17 +1,18 @@
 package dev.lightrun.server.cli;
 
 import dev.lightrun.server.LightRunServer;
-import dev.lightrun.server.config.ConfigException;
-import dev.lightrun.server.config.Setting;
 import dev.lightrun.server.cli.client.CancelCommand;
 import dev.lightrun.server.cli.client.DownloadCommand;
 import dev.lightrun.server.cli.client.GetCommand;
 import dev.lightrun.server.cli.client.LogsCommand;
 import dev.lightrun.server.cli.client.RunCommand;
 import dev.lightrun.server.cli.client.RunsCommand;
-import picocli.CommandLine;
+import dev.lightrun.server.config.ConfigException;
+import dev.lightrun.server.config.Setting;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
+import java.io.PrintWriter;
 import java.util.Optional;
 
 /**
@@ -39,7 +40,7 @@ public final class LightRunCli implements Runnable {
     }
 
     /** Runs the CLI writing to {@code out} and {@code err} (null: the process's), for tests that read what it says. */
-    static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new LightRunCli());
         // "run --input @file.json" reads the file itself; picocli's @-files would split its JSON into arguments.
         cli.setExpandAtFiles(false);

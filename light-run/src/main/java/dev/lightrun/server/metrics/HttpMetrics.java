@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code http_server_requests_seconds{method, route, status}}: the route is the template a request matched
@@ -27,6 +28,6 @@ public final class HttpMetrics {
                 .description("HTTP requests by route template and status")
                 .tags("method", method, "route", template, "status", Integer.toString(status))
                 .serviceLevelObjectives(RunMetrics.BUCKETS).register(registry))
-                .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 }

@@ -19,10 +19,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Writes a tar stream (as the Engine's archive API returns it) into a host folder, safely: only regular files and
@@ -32,7 +34,7 @@ import java.util.List;
  */
 final class ArchiveExtractor {
     private static final int BUFFER_BYTES = 128 * 1024;
-    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> FILE_MODE =
+    private static final Set<PosixFilePermission> FILE_MODE =
             PosixFilePermissions.fromString("rw-r--r--");
     private static final Object OUR_UID = ownId("unix:uid");
     private static final Object OUR_GID = ownId("unix:gid");
@@ -194,7 +196,7 @@ final class ArchiveExtractor {
      */
     private static void copy(Path source, Path target) throws IOException {
         try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-             FileChannel out = FileChannel.open(target, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+             FileChannel out = FileChannel.open(target, Set.of(StandardOpenOption.CREATE_NEW,
                      StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(FILE_MODE))) {
             long size = in.size();
             for (long position = 0; position < size; ) {

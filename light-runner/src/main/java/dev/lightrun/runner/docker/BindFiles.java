@@ -15,16 +15,19 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * The bind-mount way of handing a run its files ({@link FilesMode#BIND}): one host folder per run under a root-only
@@ -133,7 +136,7 @@ final class BindFiles {
     /** Inodes (as in {@code socket:[inode]}) of the listening unix sockets bound at that path. */
     private static Set<String> listeningSocketInodes(Path socket) throws IOException {
         Path wanted = realOrNormal(socket);
-        Set<String> inodes = new java.util.HashSet<>();
+        Set<String> inodes = new HashSet<>();
         for (String line : Files.readAllLines(Path.of("/proc/net/unix"))) {
             // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 is __SO_ACCEPTCON: a listener.
             String[] fields = line.trim().split("\\s+");
@@ -190,7 +193,7 @@ final class BindFiles {
     }
 
     /** The kernel's own folders are mounted by the runtime: never put a folder of ours over them. */
-    private static final java.util.regex.Pattern KERNEL_FOLDERS = java.util.regex.Pattern.compile("/(proc|sys|dev)(/.*)?");
+    private static final Pattern KERNEL_FOLDERS = Pattern.compile("/(proc|sys|dev)(/.*)?");
 
     /** A run that extracts from its workdir gains from the mount too: its files are then read straight from the host. */
     private static boolean extractsFromWorkdir(RunSpec spec) {
@@ -262,7 +265,7 @@ final class BindFiles {
     /** Writes {@code content} as a new file readable by the run's user only (a control file of a warm start). */
     static void writePrivate(Path file, byte[] content, String user) throws IOException {
         Ownership owner = Ownership.of(user);
-        Files.write(file, content, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE,
+        Files.write(file, content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 LinkOption.NOFOLLOW_LINKS);
         own(file, owner, owner.stdinMode());
     }
@@ -284,14 +287,14 @@ final class BindFiles {
         }
         for (Map.Entry<String, byte[]> file : new TreeMap<>(spec.files()).entrySet()) {
             Path target = folder.resolve(file.getKey());
-            Files.write(target, file.getValue(), java.nio.file.StandardOpenOption.CREATE_NEW,
-                    java.nio.file.StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            Files.write(target, file.getValue(), StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             own(target, owner, owner.fileMode());
         }
         if (spec.stdin() != null) {
             Path target = folder.resolve(FilesTar.STDIN_FILE);
-            Files.write(target, spec.stdin(), java.nio.file.StandardOpenOption.CREATE_NEW,
-                    java.nio.file.StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            Files.write(target, spec.stdin(), StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             own(target, owner, owner.stdinMode());
         }
     }

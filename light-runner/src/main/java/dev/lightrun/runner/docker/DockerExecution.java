@@ -14,6 +14,7 @@ import dev.lightrun.runner.docker.RunControl.Outcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -229,7 +230,7 @@ final class DockerExecution implements Execution {
                 pooled.attached().bind(logs);
                 warmStart.go(pooled, spec.limits().user());
                 warm.pools().claimed(pooled, runId());
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new RunnerException(ErrorCode.START_FAILED, "handing run " + runId()
                         + " its pooled container failed: " + e, e);
             }

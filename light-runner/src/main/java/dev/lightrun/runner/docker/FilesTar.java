@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.util.Collection;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -57,7 +58,7 @@ final class FilesTar {
     }
 
     /** Every folder the relative file paths need, parents before children (sorted), e.g. a, a/b for a/b/c.txt. */
-    static TreeSet<String> foldersOf(java.util.Collection<String> paths) {
+    static TreeSet<String> foldersOf(Collection<String> paths) {
         TreeSet<String> folders = new TreeSet<>();
         for (String path : paths) {
             for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {

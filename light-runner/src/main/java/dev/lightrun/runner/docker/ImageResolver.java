@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -42,9 +43,9 @@ final class ImageResolver {
     private final Duration pullTimeout;
     private final ConcurrentHashMap<String, CompletableFuture<String>> buildsInFlight = new ConcurrentHashMap<>();
     /** When a run last used each cached build image (this process only; after a restart, creation time counts). */
-    private final ConcurrentHashMap<String, java.time.Instant> lastUsed = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Instant> lastUsed = new ConcurrentHashMap<>();
 
-    java.time.Instant lastUsed(String tag) {
+    Instant lastUsed(String tag) {
         return lastUsed.get(tag);
     }
 
@@ -90,7 +91,7 @@ final class ImageResolver {
     /** The tag of the cached image for these steps, building it first when it does not exist yet. */
     String imageWithSteps(String image, List<String> steps, Duration timeout) {
         String tag = BUILD_REPOSITORY + ":" + cacheKey(image, steps);
-        lastUsed.put(tag, java.time.Instant.now());
+        lastUsed.put(tag, Instant.now());
         if (exists(tag)) {
             return tag;
         }

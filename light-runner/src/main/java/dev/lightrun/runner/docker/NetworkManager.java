@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -136,7 +137,7 @@ final class NetworkManager {
                             return null;
                         }
                     })
-                    .filter(java.util.Objects::nonNull)
+                    .filter(Objects::nonNull)
                     .toList();
         } catch (RuntimeException e) {
             throw DockerErrors.translate(e, "listing networks", ErrorCode.DOCKER_ERROR);

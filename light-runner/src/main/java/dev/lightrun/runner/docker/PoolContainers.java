@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -156,11 +158,11 @@ final class PoolContainers {
      */
     int removeStale(Set<String> ours) {
         int removed = 0;
-        Set<String> keep = new java.util.HashSet<>(ours);
+        Set<String> keep = new HashSet<>(ours);
         for (Container container : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(
                 Labels.MANAGED, "true", Labels.KIND, Labels.KIND_POOL, Labels.INSTANCE, context.instance())).exec()) {
             String name = container.getLabels() == null ? null : container.getLabels().get(Labels.RUN_ID);
-            boolean claimed = container.getNames() != null && java.util.Arrays.stream(container.getNames())
+            boolean claimed = container.getNames() != null && Arrays.stream(container.getNames())
                     .noneMatch(n -> n.startsWith("/" + ContainerSettings.containerName(PREFIX)));
             if (name != null && (ours.contains(name) || claimed)) {
                 // A claimed one is a run's now (a restarted process may re-attach to it): the reaper's, not ours.

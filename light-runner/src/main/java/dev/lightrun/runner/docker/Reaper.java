@@ -14,7 +14,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Removes what we labelled and nobody tracks: containers, idle networks and unused build images. */
@@ -39,7 +42,7 @@ final class Reaper {
         Instant cutoff = Instant.now().minus(olderThan);
         try {
             List<Container> ours = docker.listContainersCmd().withShowAll(true)
-                    .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instance)).exec();
+                    .withLabelFilter(Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instance)).exec();
             List<String> containers = reapContainers(ours, cutoff, liveRunIds);
             reapFileFolders(ours, containers, cutoff, liveRunIds);
             List<String> networks = reapNetworks(cutoff);
@@ -86,7 +89,7 @@ final class Reaper {
         if (!bindFiles.enabled()) {
             return;
         }
-        Set<String> withContainer = new java.util.HashSet<>();
+        Set<String> withContainer = new HashSet<>();
         for (Container container : ours) {
             if (runIdOf(container) != null && !removedContainers.contains(container.getId())) {
                 withContainer.add(runIdOf(container));
@@ -126,10 +129,10 @@ final class Reaper {
     private List<String> reapImages(Instant cutoff) {
         List<String> removed = new ArrayList<>();
         List<Image> images = docker.listImagesCmd()
-                .withLabelFilter(java.util.Map.of(Labels.MANAGED, "true", Labels.KIND, Labels.KIND_BUILD)).exec();
+                .withLabelFilter(Map.of(Labels.MANAGED, "true", Labels.KIND, Labels.KIND_BUILD)).exec();
         for (Image image : images) {
             boolean recentlyCreated = image.getCreated() != null && Instant.ofEpochSecond(image.getCreated()).isAfter(cutoff);
-            boolean recentlyUsed = image.getRepoTags() != null && java.util.Arrays.stream(image.getRepoTags())
+            boolean recentlyUsed = image.getRepoTags() != null && Arrays.stream(image.getRepoTags())
                     .map(this.images::lastUsed).anyMatch(used -> used != null && used.isAfter(cutoff));
             if (recentlyCreated || recentlyUsed) {
                 continue;

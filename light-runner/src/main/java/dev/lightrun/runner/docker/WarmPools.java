@@ -10,7 +10,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -128,7 +130,7 @@ final class WarmPools implements AutoCloseable {
         if (free == null) {
             // Look once, in a created (never started) container, as a cold run's first start does.
             String probe = docker.createContainerCmd(profile.image())
-                    .withLabels(new java.util.HashMap<>(java.util.Map.of(Labels.MANAGED, "true", Labels.KIND,
+                    .withLabels(new HashMap<>(Map.of(Labels.MANAGED, "true", Labels.KIND,
                             Labels.KIND_POOL, Labels.INSTANCE, context.instance())))
                     .exec().getId();
             try {
@@ -166,7 +168,7 @@ final class WarmPools implements AutoCloseable {
     void claimed(PooledContainer container, String runId) {
         try {
             background.execute(() -> containers.rename(container, runId));
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
+        } catch (RejectedExecutionException closing) {
             // closing: the run is abandoned with the rest
         }
     }
@@ -179,7 +181,7 @@ final class WarmPools implements AutoCloseable {
         };
         try {
             background.execute(removal);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
+        } catch (RejectedExecutionException closing) {
             removal.run(); // the runner is closing: remove it now rather than leave it
         }
     }
