@@ -28,6 +28,7 @@ import dev.lightrun.server.networks.NetworkService;
 import dev.lightrun.server.runs.Maintenance;
 import dev.lightrun.server.runs.RunService;
 import dev.lightrun.server.runs.RunSpecFactory;
+import dev.lightrun.server.store.PostgresCluster;
 import dev.lightrun.server.store.PostgresRunStore;
 import dev.lightrun.server.store.RunStore;
 import dev.lightrun.server.store.SqliteRunStore;
@@ -39,6 +40,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,8 +74,11 @@ public final class LightRunServer implements AutoCloseable {
     /** The artifact bucket's client; null without one. */
     private final S3Client s3;
     private final Telemetry telemetry;
+    /** What replicas share, when the store is PostgreSQL; null on SQLite. */
+    private final PostgresCluster cluster;
     private volatile int metricsPort = -1;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean started;
 
     private LightRunServer(ServerConfig config, Runner runner, RunStore store) {
         this.config = config;
@@ -97,6 +102,18 @@ public final class LightRunServer implements AutoCloseable {
         this.runs = new RunService(this.runner, store, artifacts, outbox, specs, logs, Json.MAPPER,
                 config.maxArtifactsBytes(), config.policy().maxConcurrent(), config.policy().maxQueue(),
                 keys::quotaOf, telemetry.runEvents());
+        this.cluster = store instanceof PostgresRunStore postgres ? postgres.cluster() : null;
+        if (cluster != null) {
+            String instance = instanceId(config.dataDir());
+            cluster.checkNameFree(instance, config.replica().silence());
+            runs.joinCluster(cluster, cluster.replica(), instance, hostName(), this::replicaUrl,
+                    config.replica().heartbeat(), config.replica().silence(),
+                    config.policy().maxConcurrent(), config.policy().maxQueue());
+            log.info("replica - {} (heartbeat every {} ms, gone after {} ms of silence){}", cluster.replica(),
+                    config.replica().heartbeat().toMillis(), config.replica().silence().toMillis(),
+                    s3 == null ? "; artifacts and finished logs are in this replica's folder: only it serves its runs'"
+                            + " files (set LIGHT_RUN_ARTIFACTS_URL to share them)" : "");
+        }
         this.maintenance = new Maintenance(this.runner, runs, config.buildCacheMaxAge());
         this.audit = new AuditLog(config.dataDir());
         this.app = HttpApi.create(config, runs, artifacts, new NetworkService(this.runner), logs, guard, version(),
@@ -153,6 +170,35 @@ public final class LightRunServer implements AutoCloseable {
         return start(config, runner, openStore(config));
     }
 
+    /** The name of the machine, as {@code GET /replicas} shows it. */
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /**
+     * Where the other replicas reach this one: the configured address, else the address it listens on (the machine's
+     * name for a wildcard address); null until it listens.
+     */
+    private String replicaUrl() {
+        if (config.replica().url() != null) {
+            return config.replica().url();
+        }
+        if (!started) {
+            return null;
+        }
+        String host = config.host();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            host = hostName();
+        } else if (host.contains(":") && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        return "http://" + host + ":" + port();
+    }
+
     /**
      * The artifact store the config names: the bucket of {@link ServerConfig#s3()} (which also archives finished
      * logs), staging extractions in the artifacts folder, when set; else the artifacts folder itself.
@@ -172,8 +218,11 @@ public final class LightRunServer implements AutoCloseable {
      * folder. Either is migrated to this version's schema before it is returned.
      */
     static RunStore openStore(ServerConfig config) {
-        return config.storeUrl() != null ? new PostgresRunStore(config.storeUrl())
-                : new SqliteRunStore(config.dataDir());
+        if (config.storeUrl() == null) {
+            return new SqliteRunStore(config.dataDir());
+        }
+        String replica = config.replica().name() != null ? config.replica().name() : instanceId(config.dataDir());
+        return new PostgresRunStore(config.storeUrl(), replica);
     }
 
     /**
@@ -249,6 +298,7 @@ public final class LightRunServer implements AutoCloseable {
             server.maintenance.schedule(config.sweepInterval());
             server.keys.watch(KEYS_POLL_INTERVAL);
             server.app.start();
+            server.started = true;
             if (config.metrics().port() != null) {
                 server.metricsPort = server.telemetry.servePort(config.host(), config.metrics().port());
             }
@@ -302,6 +352,9 @@ public final class LightRunServer implements AutoCloseable {
         keys.close();
         runs.shutdown(config.shutdownGrace());
         app.stop();
+        if (cluster != null) {
+            cluster.close();
+        }
         audit.close();
         runner.close();
         outbox.close();

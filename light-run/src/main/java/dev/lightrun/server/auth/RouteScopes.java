@@ -41,6 +41,8 @@ public final class RouteScopes {
             Map.entry("DELETE /networks/{name}", Scope.NETWORKS),
             Map.entry("POST /networks/cleanup", Scope.NETWORKS),
             Map.entry("GET /audit", Scope.ADMIN),
+            Map.entry("GET /replicas", Scope.ADMIN),
+            Map.entry("DELETE /replicas/{name}", Scope.ADMIN),
             // Or the metrics token, which acts as an admin on this one route (http.MetricsRoute).
             Map.entry("GET /metrics", Scope.ADMIN));
 

@@ -63,6 +63,26 @@ final class ServeCommand implements Callable<Integer> {
                     + " (env LIGHT_RUN_STORE_URL; default none: SQLite in the data folder). Its password is never logged.")
     String storeUrl;
 
+    @Option(names = "--replica-name",
+            description = "This replica's name when several share a PostgreSQL store (env LIGHT_RUN_REPLICA_NAME;"
+                    + " default: the data folder's instance id).")
+    String replicaName;
+
+    @Option(names = "--replica-url",
+            description = "Where the other replicas reach this one's API, e.g. http://10.0.0.5:3000 (env"
+                    + " LIGHT_RUN_REPLICA_URL; default http://<host>:<port> unless listening on loopback only).")
+    String replicaUrl;
+
+    @Option(names = "--replica-heartbeat-ms",
+            description = "How often a replica writes its heartbeat (env LIGHT_RUN_REPLICA_HEARTBEAT_MS, default"
+                    + " ${DEFAULT-VALUE}).")
+    long replicaHeartbeatMs;
+
+    @Option(names = "--replica-silence-ms",
+            description = "A replica silent this long counts as gone; its unstarted claims go back to the queue (env"
+                    + " LIGHT_RUN_REPLICA_SILENCE_MS, default ${DEFAULT-VALUE}).")
+    long replicaSilenceMs;
+
     @Option(names = "--artifacts-dir",
             description = "Folder for run artifacts (env LIGHT_RUN_ARTIFACTS_DIR, default <data dir>/artifacts).")
     Path artifactsDir;
@@ -278,7 +298,8 @@ final class ServeCommand implements Callable<Integer> {
     ServerConfig config() {
         return ServerConfig.builder()
                 .host(host).port(port).token(token).keysFile(keysFile).bodyLimitBytes(bodyLimit)
-                .dataDir(dataDir).storeUrl(storeUrl).artifactsDir(artifactsDir).maxArtifactsBytes(maxArtifactsBytes)
+                .dataDir(dataDir).storeUrl(storeUrl)
+                .replica(replicaName, replicaUrl, Duration.ofMillis(replicaHeartbeatMs), Duration.ofMillis(replicaSilenceMs)).artifactsDir(artifactsDir).maxArtifactsBytes(maxArtifactsBytes)
                 .artifactsUrl(artifactsUrl).s3PathStyle(s3PathStyle).s3Region(System.getenv("AWS_REGION"))
                 .s3Endpoint(s3Endpoint != null ? s3Endpoint : System.getenv("AWS_ENDPOINT_URL_S3"))
                 .defaultTimeout(Duration.ofMillis(defaultTimeoutMs)).allowHostNetworks(allowHostNetwork)

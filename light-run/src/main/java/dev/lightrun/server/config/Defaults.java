@@ -24,6 +24,10 @@ public final class Defaults {
     public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
     public static final long MAX_LOG_BYTES = 10L * 1024 * 1024;
     public static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
+    /** A replica's heartbeat: one small write a second. */
+    public static final Duration REPLICA_HEARTBEAT = Duration.ofSeconds(1);
+    /** Ten missed heartbeats: long enough for a GC pause or a slow database, short enough to requeue claims soon. */
+    public static final Duration REPLICA_SILENCE = Duration.ofSeconds(10);
     public static final Duration BUILD_CACHE_MAX_AGE = Duration.ofDays(7);
     public static final FilesMode FILES_MODE = FilesMode.AUTO;
     /** Without a token, only a loopback address may be listened on. */

@@ -61,7 +61,8 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                            String storeUrl, Duration shutdownGrace, long maxLogBytes, Duration sweepInterval,
                            Duration buildCacheMaxAge, RunPolicy policy, FilesMode filesMode,
                            List<String> allowedOrigins, List<String> allowedHosts, boolean insecureNoAuth,
-                           Path keysFile, MetricsSettings metrics, List<PoolProfile> warmPool, S3Settings s3) {
+                           Path keysFile, MetricsSettings metrics, List<PoolProfile> warmPool, S3Settings s3,
+                           ReplicaSettings replica) {
     /** Below this a request's JSON with a small script does not fit. */
     private static final long MIN_BODY_LIMIT_BYTES = 1024;
     /** Below this a stored log cannot hold a useful tail. */
@@ -210,6 +211,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
         private boolean insecureNoAuth = Defaults.INSECURE_NO_AUTH;
         private Path keysFile;
         private String warmPool = Defaults.WARM_POOL;
+        private ReplicaSettings replica = ReplicaSettings.defaults();
         private final RunPolicy.Builder policy;
         private final CallbackSettings.Builder callbacks;
         private final MetricsSettings.Builder metrics;
@@ -241,6 +243,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
             allowedHosts = config.allowedHosts;
             insecureNoAuth = config.insecureNoAuth;
             keysFile = config.keysFile;
+            replica = config.replica;
             warmPool = config.warmPool.stream().map(WarmPools::describe).collect(Collectors.joining(","));
             policy = config.policy.toBuilder();
             callbacks = config.callbacks.toBuilder();
@@ -270,6 +273,12 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
 
         public Builder dataDir(Path value) {
             this.dataDir = value;
+            return this;
+        }
+
+        /** Replica name, address, heartbeat and silence (see {@link ReplicaSettings}); used with a PostgreSQL store. */
+        public Builder replica(String name, String url, Duration heartbeat, Duration silence) {
+            this.replica = new ReplicaSettings(name, url, heartbeat, silence);
             return this;
         }
 
@@ -411,7 +420,7 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                     maxLogBytes, sweepInterval, buildCacheMaxAge, builtPolicy, filesMode, allowedOrigins,
                     allowedHosts, insecureNoAuth, keysFile, metrics.build(), WarmPools.parse(warmPool, builtPolicy),
                     artifactsUrl == null || artifactsUrl.isBlank() ? null
-                            : S3Settings.of(artifactsUrl, s3Endpoint, s3PathStyle, s3Region));
+                            : S3Settings.of(artifactsUrl, s3Endpoint, s3PathStyle, s3Region), replica);
         }
     }
 
@@ -426,6 +435,6 @@ public record ServerConfig(String host, int port, String token, long bodyLimitBy
                 + ", buildCacheMaxAge=" + buildCacheMaxAge + ", policy=" + policy + ", filesMode=" + filesMode
                 + ", allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts
                 + ", insecureNoAuth=" + insecureNoAuth + ", keysFile=" + keysFile + ", metrics=" + metrics
-                + ", warmPool=" + warmPool + ", s3=" + s3 + "]";
+                + ", warmPool=" + warmPool + ", s3=" + s3 + ", replica=" + replica + "]";
     }
 }

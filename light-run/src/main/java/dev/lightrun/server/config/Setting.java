@@ -22,6 +22,12 @@ public enum Setting {
     DATA_DIR("data-dir", Defaults.dataDir()),
     /** None: the SQLite store in the data folder. */
     STORE_URL("store-url", null),
+    /** None: the data folder's instance id. Only with a PostgreSQL store. */
+    REPLICA_NAME("replica-name", null),
+    /** None: {@code http://<host>:<port>} unless the server listens on loopback only. */
+    REPLICA_URL("replica-url", null),
+    REPLICA_HEARTBEAT_MS("replica-heartbeat-ms", Defaults.REPLICA_HEARTBEAT),
+    REPLICA_SILENCE_MS("replica-silence-ms", Defaults.REPLICA_SILENCE),
     /** No default of its own: {@code <data dir>/artifacts}. */
     ARTIFACTS_DIR("artifacts-dir", null),
     /** None: the artifacts folder. An {@code s3://bucket/prefix} URL puts artifacts and finished logs in S3. */

@@ -72,6 +72,7 @@ public final class HttpApi {
         ArtifactRoutes artifactRoutes = new ArtifactRoutes(runs, artifacts);
         NetworkRoutes networkRoutes = new NetworkRoutes(networks);
         LogRoutes logRoutes = new LogRoutes(runs, logs);
+        ReplicaRoutes replicaRoutes = new ReplicaRoutes(runs);
         BearerAuth auth = keys.enabled() ? new BearerAuth(keys, new FailedAuthLimiter(Clock.systemUTC())) : null;
         AuditRoutes auditRoutes = new AuditRoutes(audit, keys);
         BrowserRules browser = new BrowserRules(config.allowedOrigins(), config.allowedHosts(),
@@ -118,6 +119,8 @@ public final class HttpApi {
             app.routes.get("/runs/{id}/artifacts/<path>", artifactRoutes::download);
             app.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
             app.routes.get("/audit", auditRoutes::list);
+            app.routes.get("/replicas", replicaRoutes::list);
+            app.routes.delete("/replicas/{name}", replicaRoutes::forget);
             registerErrors(app);
         });
     }
@@ -189,6 +192,10 @@ public final class HttpApi {
             body.put("version", version);
             body.put("dockerVersion", engine.version());
             body.put("dockerApiVersion", engine.apiVersion());
+            runs.replicaName().ifPresent(name -> {
+                body.put("replica", name);
+                body.put("replicas", ReplicaRoutes.forHealth(runs));
+            });
             List<PoolStats> pools = runs.pools();
             if (!pools.isEmpty()) {
                 body.put("pools", pools.stream().map(HttpApi::pool).toList());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lightrun.server.logs.LogReader;
 import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.model.ApiException;
+import dev.lightrun.server.model.RunState;
 import dev.lightrun.server.runs.RunService;
 import io.javalin.http.Context;
 
@@ -12,6 +13,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * GET /runs/{id}/logs: the run's captured output as text (default) or JSON lines ({@code format=jsonl}, records
@@ -34,7 +36,8 @@ final class LogRoutes {
     }
 
     void get(Context ctx) throws IOException, InterruptedException {
-        String id = RunRoutes.visibleRun(ctx, runs).id();
+        RunState run = RunRoutes.visibleRun(ctx, runs);
+        String id = run.id();
         String stream = ctx.queryParam("stream");
         if (stream != null && !stream.equals("stdout") && !stream.equals("stderr")) {
             throw ApiException.badRequest("stream", "must be stdout or stderr");
@@ -49,6 +52,14 @@ final class LogRoutes {
         }
         boolean follow = followParam.equals("true");
         boolean jsonl = format.equals("jsonl");
+        if (!ReplicaProxy.forwarded(ctx)) {
+            Optional<String> executing = runs.executingElsewhere(run);
+            if (executing.isPresent()) {
+                // Its live log is written on that replica's disk; once it ends, its log is in the archive.
+                ReplicaProxy.relay(ctx, executing.get());
+                return;
+            }
+        }
         LogReader reader = logs.reader(id, FOLLOW_LIMIT);
         ctx.header("X-Light-Run-Log-Dropped", Long.toString(reader.droppedBytes()));
         ctx.contentType(jsonl ? "application/x-ndjson" : "text/plain; charset=utf-8");

@@ -23,7 +23,12 @@ public enum RunErrorCode {
     CONFLICT,
     DOCKER_ERROR,
     /** The server restarted and the run could not be picked up again (its container or its queued request was gone). */
-    LOST;
+    LOST,
+    /**
+     * Its replica was declared gone for good ({@code light-run replicas forget}) while the run was executing there; the
+     * server code only, never the SDK's.
+     */
+    REPLICA_LOST;
 
     /** The SDK's code for the same reason; exhaustive, so a new SDK code does not compile until it is mapped. */
     public static RunErrorCode of(ErrorCode code) {

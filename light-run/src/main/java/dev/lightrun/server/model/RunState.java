@@ -32,12 +32,23 @@ import java.util.Objects;
  * @param callback    delivery state of the run's callback (null when it has none, or none is due yet)
  * @param start       {@code warm} when the run took a warm pool's started container, {@code cold} when one was
  *                    created for it; null until it has ended (and for runs that never had a container)
+ * @param replica     the replica that executes (or executed) it when several share one database; null on a single
+ *                    server and while it waits in the shared queue
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
                        Instant startedAt, Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut, boolean oomKilled,
                        List<Artifact> artifacts, String error, RunErrorCode errorCode, Logs logs,
-                       Map<String, Long> timings, Callback callback, String start) {
+                       Map<String, Long> timings, Callback callback, String start, String replica) {
+    /** A state without {@code replica} (the shape before replicas). */
+    public RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
+                    Instant startedAt, Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut,
+                    boolean oomKilled, List<Artifact> artifacts, String error, RunErrorCode errorCode, Logs logs,
+                    Map<String, Long> timings, Callback callback, String start) {
+        this(id, status, image, owner, detached, queuedAt, startedAt, finishedAt, exitCode, durationMs, timedOut,
+                oomKilled, artifacts, error, errorCode, logs, timings, callback, start, null);
+    }
+
     /** A state without {@code start} (the shape before warm pools). */
     public RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
                     Instant startedAt, Instant finishedAt, Integer exitCode, Long durationMs, boolean timedOut,
@@ -74,16 +85,28 @@ public record RunState(String id, RunStatus status, String image, String owner, 
                 false, List.of(), null, null, Logs.EMPTY, Map.of(), null);
     }
 
+    /** This run, back in the queue (claimed by a replica that never launched it). */
+    public RunState requeued() {
+        return new RunState(id, RunStatus.QUEUED, image, owner, detached, queuedAt, null, null, null, null, false,
+                false, List.of(), null, null, Logs.EMPTY, Map.of(), null);
+    }
+
+    /** This state, executed by {@code name} (see {@code replica}). */
+    public RunState withReplica(String name) {
+        return new RunState(id, status, image, owner, detached, queuedAt, startedAt, finishedAt, exitCode, durationMs,
+                timedOut, oomKilled, artifacts, error, errorCode, logs, timings, callback, start, name);
+    }
+
     /** This run, ended before it had a container (cancelled in the queue, refused at start, lost). */
     public RunState endedWithoutContainer(RunStatus status, String error, RunErrorCode code) {
         return new RunState(id, status, image, owner, detached, queuedAt, startedAt, Instant.now(), null, 0L, false, false,
-                List.of(), error, code, Logs.EMPTY, Map.of(), null);
+                List.of(), error, code, Logs.EMPTY, Map.of(), null, null, replica);
     }
 
     /** This state with its callback's delivery state. */
     public RunState withCallback(Callback value) {
         return new RunState(id, status, image, owner, detached, queuedAt, startedAt, finishedAt, exitCode, durationMs, timedOut,
-                oomKilled, artifacts, error, errorCode, logs, timings, value, start);
+                oomKilled, artifacts, error, errorCode, logs, timings, value, start, replica);
     }
 
     /**

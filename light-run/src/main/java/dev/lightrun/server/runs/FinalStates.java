@@ -5,6 +5,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -31,6 +32,16 @@ final class FinalStates {
         if (future != null) {
             future.complete(state);
         }
+    }
+
+    /** The run was refused after all (nothing recorded): nobody will complete it. */
+    void drop(String id) {
+        pending.remove(id);
+    }
+
+    /** The runs someone here waits for. */
+    Set<String> waited() {
+        return Set.copyOf(pending.keySet());
     }
 
     /**

@@ -14,6 +14,7 @@ import dev.lightrun.server.model.RunErrorCode;
 import dev.lightrun.server.model.RunPlan;
 import dev.lightrun.server.model.RunState;
 import dev.lightrun.server.model.RunStatus;
+import dev.lightrun.server.store.Cluster;
 import dev.lightrun.server.store.RunStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,9 +44,12 @@ final class RunRecovery {
     private final RunSpecFactory specs;
     private final RunLogs logs;
     private final ObjectMapper json;
+    /** With replicas: the shared queue, where claims never started go back and queued runs stay; else null. */
+    private final Cluster cluster;
 
     RunRecovery(RunService service, Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
-                RunSpecFactory specs, RunLogs logs, ObjectMapper json) {
+                RunSpecFactory specs, RunLogs logs, ObjectMapper json, Cluster cluster) {
+        this.cluster = cluster;
         this.service = service;
         this.runner = runner;
         this.store = store;
@@ -61,6 +65,7 @@ final class RunRecovery {
         int callbacksPending = callbacks.sendPending();
         int reattached = 0;
         int lost = 0;
+        int requeued = 0;
         for (RunState state : store.running()) {
             RunPlan plan = store.plan(state.id()).orElse(new RunPlan(List.of(), Duration.ZERO, null, null));
             Extraction extraction = plan.extract().isEmpty() ? null : new Extraction(plan.extract(),
@@ -78,6 +83,10 @@ final class RunRecovery {
             if (execution.isPresent()) {
                 service.reattached(state, execution.get());
                 reattached++;
+            } else if (cluster != null && cluster.requeueIfUnlaunched(state.id())) {
+                // Claimed, and this replica stopped before its container existed: any replica may start it.
+                logs.delete(state.id());
+                requeued++;
             } else {
                 logs.delete(state.id());
                 service.complete(state.endedWithoutContainer(RunStatus.FAILED, "its container was gone when light-run"
@@ -85,8 +94,8 @@ final class RunRecovery {
                 lost++;
             }
         }
-        int requeued = 0;
-        for (RunStore.Queued queued : store.queued()) {
+        // With replicas the queue is the database's: nothing to put back in line here.
+        for (RunStore.Queued queued : cluster != null ? List.<RunStore.Queued>of() : store.queued()) {
             try {
                 service.requeued(queued.state(), json.readValue(queued.request(), RunRequest.class));
                 requeued++;

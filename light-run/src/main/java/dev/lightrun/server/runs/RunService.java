@@ -21,6 +21,7 @@ import dev.lightrun.server.model.RunIds;
 import dev.lightrun.server.model.RunPlan;
 import dev.lightrun.server.model.RunState;
 import dev.lightrun.server.model.RunStatus;
+import dev.lightrun.server.store.Cluster;
 import dev.lightrun.server.store.RunStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Accepts runs, starts them on the {@link Runner}, and finishes them: final state and callback in the store (one
@@ -60,6 +62,10 @@ public final class RunService {
     private final RequestQuotas requestQuotas;
     private final RunEvents events;
     private volatile boolean shuttingDown;
+    /** With replicas sharing the store: the shared queue, this replica's membership (null on a single server). */
+    private volatile SharedQueue shared;
+    private volatile ReplicaMember member;
+    private volatile Cluster cluster;
 
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
@@ -100,6 +106,23 @@ public final class RunService {
         this.json = json;
         this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, live::contains,
                 events::evicted);
+    }
+
+    /**
+     * Makes this server one replica of several sharing its store: runs are admitted into the database's queue and
+     * claimed from it, lifecycle calls for another replica's runs travel as commands. Called once, before
+     * {@link #recover()}.
+     */
+    public void joinCluster(Cluster cluster, String name, String instance, String host, Supplier<String> url,
+                            Duration heartbeat, Duration silence, int slots, int maxQueue) {
+        this.cluster = cluster;
+        this.shared = new SharedQueue(cluster, slots, maxQueue, this::quotaOf, this::startClaimed);
+        this.member = new ReplicaMember(cluster, new ReplicaMember.Settings(name, instance, host, url, heartbeat,
+                silence), shared, this);
+    }
+
+    private Quota quotaOf(String owner) {
+        return owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner);
     }
 
     /** A run that was accepted: its first state, and its final state once it ends. */
@@ -148,6 +171,9 @@ public final class RunService {
         RunPlan plan = new RunPlan(request.extract(), timeout, request.callbackUrl(), request.callbackSecret());
         CompletableFuture<RunState> finished = new CompletableFuture<>();
         RunState queued = RunState.queued(id, request.image(), caller.name(), request.isDetached(), now);
+        if (shared != null) {
+            return admitShared(queued, plan, request, caller, finished);
+        }
         // The store write happens inside admit(), under the admission lock, so queue order and stored order agree.
         Admission.Decision decision = admission.admit(id, caller.name(), caller.quota(), () -> {
             store.create(queued, plan, requestBytes(request));
@@ -185,6 +211,69 @@ public final class RunService {
         }
     }
 
+    /** Admits a run into the queue replicas share; a replica with a free slot (this one first) claims it. */
+    private Submitted admitShared(RunState queued, RunPlan plan, RunRequest request, Caller caller,
+                                  CompletableFuture<RunState> finished) {
+        String id = queued.id();
+        // Before it is in the queue: a replica may claim and finish it at once.
+        finishing.put(id, finished);
+        Cluster.Enqueued result;
+        try {
+            result = shared.enqueue(queued, plan, requestBytes(request), caller.quota());
+        } catch (RuntimeException e) {
+            finishing.drop(id);
+            throw e;
+        }
+        switch (result) {
+            case QUEUE_FULL -> {
+                finishing.drop(id);
+                throw new ApiException(ApiError.QUEUE_FULL, "every slot is busy and the queue is full ("
+                        + shared.length() + " waiting across the replicas); retry later");
+            }
+            case OWNER_QUEUE_FULL -> {
+                finishing.drop(id);
+                throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name() + "' already has "
+                        + caller.quota().maxQueued() + " run(s) waiting, its maxQueued quota; retry when one has"
+                        + " started").withField("quota", "maxQueued");
+            }
+            default -> {
+                events.accepted(queued);
+                log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
+                shared.wake();
+                return new Submitted(queued, finished);
+            }
+        }
+    }
+
+    /** A run this replica claimed from the shared queue (already recorded running here): starts it. */
+    private void startClaimed(Cluster.Claimed claimed) {
+        RunState running = claimed.running();
+        RunRequest request;
+        try {
+            request = json.readValue(claimed.request(), RunRequest.class);
+        } catch (IOException | RuntimeException e) {
+            complete(running.endedWithoutContainer(RunStatus.FAILED, "its queued request could not be read back: "
+                    + e.getMessage(), RunErrorCode.LOST));
+            return;
+        }
+        Duration waited = Duration.between(running.queuedAt(), running.startedAt());
+        events.started(running, waited.isNegative() ? Duration.ZERO : waited);
+        log.info("run {} - started after {} ms in the queue", running.id(), waited.toMillis());
+        launch(running, request);
+    }
+
+    /** Another replica stored a run's final state: whoever waits here for it gets it. */
+    void finishedElsewhere(String id) {
+        if (finishing.waited().contains(id) && !live.contains(id)) {
+            store.find(id).filter(state -> state.status().isTerminal()).ifPresent(state -> finishing.complete(id, state));
+        }
+    }
+
+    /** {@link #finishedElsewhere} for every run waited for here (a signal may have been missed). */
+    void settleFinishedElsewhere() {
+        finishing.waited().forEach(this::finishedElsewhere);
+    }
+
     /**
      * Waits (at most {@code limit}) until a run this process is finishing has its final state stored; returns at once
      * for a run that is not in flight here (already recorded, or never ours).
@@ -207,6 +296,10 @@ public final class RunService {
         try {
             var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
             track(running, runner.start(spec), request.isDetached());
+            if (cluster != null) {
+                // Its container exists: the claim can no longer go back to the queue, and its request is dropped.
+                cluster.launched(running.id());
+            }
         } catch (RuntimeException e) {
             log.error("run {} - could not be started", running.id(), e);
             complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), RunErrorCode.START_FAILED));
@@ -264,11 +357,23 @@ public final class RunService {
                     callbackBody, 0));
         }
         finishing.complete(id, done);
-        if (!shuttingDown) {
+        if (shared != null) {
+            signalFinished(id);
+            shared.release(id);
+        } else if (!shuttingDown) {
             startWaiting(admission.release(id));
         } else {
             // Waiting runs stay in line (and queued in the store) for the next start.
             admission.free(id);
+        }
+    }
+
+    /** Tells the other replicas a run ended (a client may wait for it there). */
+    private void signalFinished(String id) {
+        try {
+            cluster.signal(Cluster.Signal.finished(id));
+        } catch (RuntimeException e) {
+            log.warn("run {} - could not tell the other replicas it ended: {}", id, e.getMessage());
         }
     }
 
@@ -291,12 +396,16 @@ public final class RunService {
      */
     public void recover() {
         eviction.loadSizes();
-        new RunRecovery(this, runner, store, artifacts, callbacks, specs, logs, json).run();
+        new RunRecovery(this, runner, store, artifacts, callbacks, specs, logs, json, cluster).run();
     }
 
     /** A run found running at start-up: it holds a slot again and is followed to its end. */
     void reattached(RunState state, Execution execution) {
-        admission.occupy(state.id(), state.owner());
+        if (shared != null) {
+            shared.occupy(state.id());
+        } else {
+            admission.occupy(state.id(), state.owner());
+        }
         events.reattached(state);
         track(state, execution, state.detached());
     }
@@ -311,7 +420,12 @@ public final class RunService {
 
     /** Starts the queued runs that free slots allow (after recovery put them back in line). */
     void startQueued() {
-        startWaiting(admission.fill());
+        if (shared != null) {
+            member.start();
+            shared.start();
+        } else {
+            startWaiting(admission.fill());
+        }
     }
 
     /**
@@ -320,6 +434,16 @@ public final class RunService {
      */
     public void shutdown(Duration grace) {
         shuttingDown = true;
+        if (shared != null) {
+            // No more claims; queued runs wait in the database for any replica. A client waiting here for a run
+            // that is not executing here gets its state now.
+            shared.close();
+            for (String id : finishing.waited()) {
+                if (!live.contains(id)) {
+                    store.find(id).ifPresent(state -> finishing.complete(id, state));
+                }
+            }
+        }
         // Queued runs stay queued in the store and start after the next start; a client waiting for one gets its
         // queued state now rather than a dropped connection.
         for (Admission.Waiting waiting : admission.queued()) {
@@ -327,6 +451,7 @@ public final class RunService {
         }
         List<String> sync = live.sync();
         if (sync.isEmpty()) {
+            closeMembership();
             return;
         }
         log.info("shutdown - waiting up to {} for {} sync run(s)", grace, sync.size());
@@ -339,6 +464,14 @@ public final class RunService {
                 log.info("run {} - cancelled by shutdown", id);
                 finishing.await(id, Duration.ofSeconds(10));
             }
+        }
+        closeMembership();
+    }
+
+    /** Stops the heartbeat and command handling (after this replica's sync runs are recorded). */
+    private void closeMembership() {
+        if (member != null) {
+            member.close();
         }
     }
 
@@ -356,8 +489,27 @@ public final class RunService {
         return store.page(status, owner, limit, cursor);
     }
 
-    /** Kills a running run, or takes a queued one out of line; it ends {@code cancelled}. 404 when unknown or finished. */
+    /**
+     * Kills a running run, or takes a queued one out of line; it ends {@code cancelled}. 404 when unknown or finished.
+     * With replicas, a run another replica executes is cancelled there (see {@link ReplicaMember#forward}).
+     */
     public void cancel(String id) {
+        if (member != null && !live.contains(id)) {
+            Optional<RunState> queued = cluster.withdraw(id);
+            if (queued.isPresent()) {
+                complete(queued.get().endedWithoutContainer(RunStatus.CANCELLED, "run was cancelled while queued",
+                        RunErrorCode.CANCELLED));
+                return;
+            }
+            if (forwarded(id, Cluster.Command.Action.CANCEL, null, null)) {
+                return;
+            }
+        }
+        cancelHere(id);
+    }
+
+    /** {@link #cancel} of a run of this process. */
+    void cancelHere(String id) {
         Optional<Admission.Waiting> queued = admission.withdraw(id);
         if (queued.isPresent()) {
             complete(queued.get().state().endedWithoutContainer(RunStatus.CANCELLED, "run was cancelled while queued",
@@ -375,17 +527,52 @@ public final class RunService {
 
     /** Signal, then kill after {@code grace}; the run ends {@code cancelled}. */
     public void stop(String id, String signal, Duration grace) {
+        if (!forwarded(id, Cluster.Command.Action.STOP, signal, grace)) {
+            stopHere(id, signal, grace);
+        }
+    }
+
+    void stopHere(String id, String signal, Duration grace) {
         if (!running(id).stop(signal, grace)) {
             throw ApiException.notFound("run " + id + " is not running");
         }
     }
 
     public void pause(String id) {
-        control(id, Execution::pause);
+        if (!forwarded(id, Cluster.Command.Action.PAUSE, null, null)) {
+            pauseHere(id);
+        }
     }
 
     public void resume(String id) {
+        if (!forwarded(id, Cluster.Command.Action.RESUME, null, null)) {
+            resumeHere(id);
+        }
+    }
+
+    void pauseHere(String id) {
+        control(id, Execution::pause);
+    }
+
+    void resumeHere(String id) {
         control(id, Execution::resume);
+    }
+
+    /**
+     * Carries a lifecycle call to the replica executing the run, when that is another replica; false when the run is
+     * this process's (or not running anywhere), which then answers itself.
+     */
+    private boolean forwarded(String id, Cluster.Command.Action action, String signal, Duration grace) {
+        if (member == null || live.contains(id)) {
+            return false;
+        }
+        RunState state = get(id);
+        String replica = state.replica();
+        if (state.status().isTerminal() || replica == null || replica.equals(member.settings().name())) {
+            return false;
+        }
+        member.forward(replica, id, action, signal, grace);
+        return true;
     }
 
     private void control(String id, Consumer<Execution> action) {
@@ -415,6 +602,60 @@ public final class RunService {
             throw new IllegalStateException("could not delete the files of run " + id + ": " + e.getMessage(), e);
         }
         log.info("run {} - deleted", id);
+    }
+
+    /** This replica's name; empty on a single server. */
+    public Optional<String> replicaName() {
+        return member == null ? Optional.empty() : Optional.of(member.settings().name());
+    }
+
+    /** Every replica sharing the store (alive or not); empty on a single server. */
+    public List<Cluster.Replica> replicas() {
+        return member == null ? List.of() : member.replicas();
+    }
+
+    /**
+     * The API address of the replica executing a run that is not this process's (its live log is read there); empty
+     * when the run is this process's, not executing, or its replica has no address.
+     */
+    public Optional<String> executingElsewhere(RunState state) {
+        if (member == null || state.status().isTerminal() || state.replica() == null
+                || state.replica().equals(member.settings().name()) || live.contains(state.id())) {
+            return Optional.empty();
+        }
+        return cluster.urlOf(state.replica());
+    }
+
+    /**
+     * Declares a silent replica gone for good: its runs recorded running end failed ({@link RunErrorCode#REPLICA_LOST})
+     * with their callbacks sent from here, its claims never started go back to the queue, its undelivered callbacks
+     * are delivered from here, and its row is deleted. 404 when there is no such replica (or no replicas); 409 for
+     * this replica or one still alive. Returns how many runs ended.
+     */
+    public int forgetReplica(String name) {
+        if (member == null) {
+            throw ApiException.notFound("this server is not one of several replicas");
+        }
+        if (name.equals(member.settings().name())) {
+            throw ApiException.conflict("replica '" + name + "' is this one; stop it, then forget it from another");
+        }
+        Cluster.Replica replica = member.replicas().stream().filter(r -> r.name().equals(name)).findFirst()
+                .orElseThrow(() -> ApiException.notFound("replica '" + name + "' is not known"));
+        if (replica.alive()) {
+            throw ApiException.conflict("replica '" + name + "' is alive (last heartbeat " + replica.heartbeatAt()
+                    + "); stop it before forgetting it");
+        }
+        Cluster.Adopted adopted = cluster.adoptRunsOf(name);
+        for (RunState state : adopted.running()) {
+            complete(state.endedWithoutContainer(RunStatus.FAILED, "its replica '" + name + "' was declared gone"
+                    + " (light-run replicas forget) while it ran", RunErrorCode.REPLICA_LOST));
+        }
+        store.pendingCallbacks().stream().filter(callback -> adopted.callbacks().contains(callback.runId()))
+                .forEach(callbacks::send);
+        cluster.remove(name);
+        log.info("replica {} - forgotten: {} run(s) ended {}, {} callback(s) taken over", name,
+                adopted.running().size(), RunErrorCode.REPLICA_LOST, adopted.callbacks().size());
+        return adopted.running().size();
     }
 
     /** What the engine says about itself; throws when the daemon does not answer. */

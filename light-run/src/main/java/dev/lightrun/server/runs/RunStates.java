@@ -36,6 +36,6 @@ final class RunStates {
                 result.error() == null ? null : result.error().message(),
                 result.error() == null ? null : RunErrorCode.of(result.error().code()),
                 new RunState.Logs(result.stdout(), result.stderr(), result.stdoutTruncated(), result.stderrTruncated()),
-                timings, null, result.start().name().toLowerCase(Locale.ROOT));
+                timings, null, result.start().name().toLowerCase(Locale.ROOT), accepted.replica());
     }
 }

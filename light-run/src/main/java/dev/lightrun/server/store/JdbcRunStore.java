@@ -21,7 +21,7 @@ import java.util.Optional;
 abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, PostgresRunStore {
 
     /** The run's state with its callback's delivery state joined in (the stored state never holds it). */
-    private static final String STATE_COLUMNS = "r.state, c.attempts, c.last_status, c.delivered_at, c.gave_up_at";
+    private static final String STATE_COLUMNS = "r.state, c.attempts, c.last_status, c.delivered_at, c.gave_up_at, ";
     private static final String STATE_FROM = " FROM runs r LEFT JOIN callbacks c ON c.run_id = r.id";
 
     private final String create;
@@ -56,6 +56,24 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
 
     /** Reads what {@link #setInstant} wrote; {@code null} for SQL NULL. */
     abstract Instant instantAt(ResultSet row, int column) throws SQLException;
+
+    /** The column naming the replica that executes a run ({@code r.replica}), or {@code NULL} where there is none. */
+    String replicaColumn() {
+        return "NULL";
+    }
+
+    /**
+     * The runs this server recovers (recorded running, callbacks pending) among those of {@code runs r}: every row on a
+     * single server; a replica's own (and rows from before replicas) where several share the store. Binds from
+     * {@code index}; returns the next free index.
+     */
+    String ownRows() {
+        return "1 = 1";
+    }
+
+    int bindOwnRows(PreparedStatement statement, int index) throws SQLException {
+        return index;
+    }
 
     // ---------------------------------------------------------------- RunStore
 
@@ -122,7 +140,7 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
 
     @Override
     public Optional<RunState> find(String id) {
-        return query("SELECT " + STATE_COLUMNS + STATE_FROM + " WHERE r.id = ?", st -> st.setString(1, id),
+        return query("SELECT " + STATE_COLUMNS + replicaColumn() + STATE_FROM + " WHERE r.id = ?", st -> st.setString(1, id),
                 this::stateOf).stream().findFirst();
     }
 
@@ -134,13 +152,14 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
 
     @Override
     public List<RunState> running() {
-        return query("SELECT state FROM runs WHERE status = 'running' ORDER BY id", st -> { },
+        return query("SELECT r.state FROM runs r WHERE r.status = 'running' AND " + ownRows() + " ORDER BY r.id",
+                st -> bindOwnRows(st, 1),
                 rs -> StoredJson.read(rs.getString(1), RunState.class));
     }
 
     @Override
     public Page page(RunStatus status, String owner, int limit, String cursor) {
-        StringBuilder sql = new StringBuilder("SELECT " + STATE_COLUMNS + STATE_FROM + " WHERE 1 = 1");
+        StringBuilder sql = new StringBuilder("SELECT " + STATE_COLUMNS + replicaColumn() + STATE_FROM + " WHERE 1 = 1");
         if (status != null) {
             sql.append(" AND r.status = ?");
         }
@@ -179,7 +198,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     public List<PendingCallback> pendingCallbacks() {
         return query("""
                 SELECT c.run_id, r.plan, c.body, c.attempts FROM callbacks c JOIN runs r ON r.id = c.run_id
-                WHERE c.delivered_at IS NULL AND c.gave_up_at IS NULL ORDER BY c.run_id""", st -> { }, rs -> {
+                WHERE c.delivered_at IS NULL AND c.gave_up_at IS NULL""" + " AND " + ownRows() + " ORDER BY c.run_id",
+                st -> bindOwnRows(st, 1), rs -> {
             RunPlan plan = StoredJson.read(rs.getString(2), RunPlan.class);
             return new PendingCallback(rs.getString(1), plan.callbackUrl(), plan.callbackSecret(), rs.getBytes(3),
                     rs.getInt(4));
@@ -208,6 +228,10 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
 
     private RunState stateOf(ResultSet rs) throws SQLException {
         RunState state = StoredJson.read(rs.getString(1), RunState.class);
+        String replica = rs.getString(6);
+        if (replica != null || state.replica() != null) {
+            state = state.withReplica(replica);
+        }
         int attempts = rs.getInt(2);
         if (rs.wasNull()) {
             return state;

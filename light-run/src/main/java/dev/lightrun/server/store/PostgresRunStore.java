@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Properties;
 
 /**
  * The run store in a PostgreSQL database, for servers that share one ({@code LIGHT_RUN_STORE_URL}). The same contract
@@ -39,6 +41,9 @@ public final class PostgresRunStore extends JdbcRunStore {
     private static final String MIGRATIONS = "classpath:db/postgres";
 
     private final HikariDataSource pool;
+    private final String url;
+    /** This server's replica name; null: the store is used as a single server's (every row is its own). */
+    private final String replica;
     private final String shownUrl;
     private final int migrationsApplied;
     private final String schemaVersion;
@@ -50,6 +55,14 @@ public final class PostgresRunStore extends JdbcRunStore {
      * @throws StoreException when the database cannot be reached or migrated (the message shows the URL masked)
      */
     public PostgresRunStore(String url) {
+        this(url, null);
+    }
+
+    /**
+     * As {@link #PostgresRunStore(String)}, for one of several replicas sharing the database: recovery then sees only
+     * {@code replica}'s rows (and rows from before replicas), and {@link #cluster()} is its view of the shared queue.
+     */
+    public PostgresRunStore(String url, String replica) {
         // A fresh outbox row, as SQLite's INSERT OR REPLACE leaves it: no attempts, nothing delivered.
         super("now()", """
                 INSERT INTO callbacks(run_id, body, attempts, created_at) VALUES (?, ?, 0, now())
@@ -59,6 +72,8 @@ public final class PostgresRunStore extends JdbcRunStore {
             throw new IllegalArgumentException("not a " + StoreUrls.POSTGRES_PREFIX + " URL: " + StoreUrls.masked(url));
         }
         this.shownUrl = StoreUrls.masked(url);
+        this.url = url;
+        this.replica = replica;
         HikariConfig config = new HikariConfig();
         config.setPoolName("light-run-store");
         config.setJdbcUrl(StoreUrls.withoutPassword(url));
@@ -93,6 +108,44 @@ public final class PostgresRunStore extends JdbcRunStore {
     @Override
     public void logOpened() {
         log.info("store - {} ({} migration(s) applied, schema version {})", shownUrl, migrationsApplied, schemaVersion);
+    }
+
+    /**
+     * This replica's view of what replicas share (the queue, heartbeats, commands, signals); its signals arrive on a
+     * connection of their own, outside the pool.
+     *
+     * @throws IllegalStateException when the store was opened without a replica name
+     */
+    public PostgresCluster cluster() {
+        if (replica == null) {
+            throw new IllegalStateException("the store was opened without a replica name");
+        }
+        return new PostgresCluster(pool, () -> {
+            Properties properties = new Properties();
+            StoreUrls.password(url).ifPresent(password -> properties.setProperty("password", password));
+            properties.setProperty("ApplicationName", "light-run signals");
+            properties.setProperty("tcpKeepAlive", "true");
+            return DriverManager.getConnection(StoreUrls.withoutPassword(url), properties);
+        }, replica);
+    }
+
+    @Override
+    String replicaColumn() {
+        return "r.replica";
+    }
+
+    @Override
+    String ownRows() {
+        return replica == null ? "1 = 1" : "(r.replica = ? OR r.replica IS NULL)";
+    }
+
+    @Override
+    int bindOwnRows(PreparedStatement statement, int index) throws SQLException {
+        if (replica == null) {
+            return index;
+        }
+        statement.setString(index, replica);
+        return index + 1;
     }
 
     /** Closes the pool (idempotent): its connections end once the calls holding them return them. */

@@ -121,10 +121,10 @@ class ApiErrorTest {
     }
 
     @Test
-    void lostIsTheOnlyRunErrorCodeTheSdkDoesNotHave() {
+    void lostAndReplicaLostAreTheOnlyRunErrorCodesTheSdkDoesNotHave() {
         List<String> sdk = Arrays.stream(ErrorCode.values()).map(Enum::name).toList();
 
         assertThat(Arrays.stream(RunErrorCode.values()).map(Enum::name).filter(name -> !sdk.contains(name)))
-                .containsExactly("LOST");
+                .containsExactly("LOST", "REPLICA_LOST");
     }
 }

@@ -1,0 +1,61 @@
+package dev.lightrun.server.http;
+
+import io.javalin.http.Context;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Reads a request's answer from the replica executing the run (its live log exists only there) and streams it to the
+ * caller as it comes, chunk by chunk, so a follow through any replica is live. The caller's {@code Authorization}
+ * goes along: that replica checks it again (replicas share their keys). A forwarded request carries
+ * {@link #FORWARDED}, and a replica never forwards one again, so two replicas that disagree cannot bounce it.
+ */
+final class ReplicaProxy {
+    static final String FORWARDED = "X-Light-Run-Forwarded";
+    private static final List<String> PASSED_BACK = List.of("Content-Type", "X-Light-Run-Log-Dropped");
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+            .version(HttpClient.Version.HTTP_1_1).build();
+
+    private ReplicaProxy() {
+    }
+
+    /** Whether this request came from another replica (and must be answered here). */
+    static boolean forwarded(Context ctx) {
+        return ctx.header(FORWARDED) != null;
+    }
+
+    /** Answers {@code ctx} with what {@code replicaUrl} answers to the same GET. */
+    static void relay(Context ctx, String replicaUrl) throws IOException, InterruptedException {
+        String query = ctx.queryString();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(replicaUrl + ctx.path()
+                        + (query == null ? "" : "?" + query)))
+                .header(FORWARDED, "1").GET();
+        String authorization = ctx.header("Authorization");
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        HttpResponse<InputStream> answer = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        ctx.status(answer.statusCode());
+        for (String name : PASSED_BACK) {
+            answer.headers().firstValue(name).ifPresent(value -> ctx.header(name, value));
+        }
+        try (InputStream in = answer.body()) {
+            OutputStream out = ctx.res().getOutputStream();
+            byte[] buffer = new byte[8192];
+            int read;
+            while ((read = in.read(buffer)) >= 0) {
+                out.write(buffer, 0, read);
+                // Each chunk as it comes: a follow is live only if nothing waits for a buffer to fill.
+                out.flush();
+            }
+        }
+    }
+}
