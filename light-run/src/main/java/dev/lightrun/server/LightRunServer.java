@@ -109,6 +109,7 @@ public final class LightRunServer implements AutoCloseable {
             runs.joinCluster(cluster, cluster.replica(), instance, hostName(), this::replicaUrl,
                     config.replica().heartbeat(), config.replica().silence(),
                     config.policy().maxConcurrent(), config.policy().maxQueue());
+            telemetry.countSharedQueue(runs::queueLength);
             log.info("replica - {} (heartbeat every {} ms, gone after {} ms of silence){}", cluster.replica(),
                     config.replica().heartbeat().toMillis(), config.replica().silence().toMillis(),
                     s3 == null ? "; artifacts and finished logs are in this replica's folder: only it serves its runs'"

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -51,6 +52,7 @@ public final class RunMetrics implements RunEvents {
     /** Runs holding a slot, with their owner; a run counts once however its events arrive. */
     private final ConcurrentHashMap<String, String> running = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Boolean> queued = new ConcurrentHashMap<>();
+    private volatile IntSupplier queueDepth = queued::size;
     private final ConcurrentHashMap<String, AtomicInteger> runningByOwner = new ConcurrentHashMap<>();
 
     RunMetrics(MeterRegistry registry, ImageLabels images) {
@@ -74,8 +76,17 @@ public final class RunMetrics implements RunEvents {
                 .description("Finished runs whose files were removed to keep artifacts under the cap").register(registry);
         Gauge.builder("light_run.runs.running", running, Map::size).description("Runs holding a slot now")
                 .register(registry);
-        Gauge.builder("light_run.queue.depth", queued, Map::size).description("Runs waiting for a slot now")
-                .register(registry);
+        Gauge.builder("light_run.queue.depth", this, metrics -> metrics.queueDepth.getAsInt())
+                .description("Runs waiting for a slot now").register(registry);
+    }
+
+    /**
+     * Where the queue depth comes from when the queue is not this process's: with replicas, the database's shared
+     * queue (every replica shows the same depth; the runs this process saw queued would never leave its count when
+     * another replica starts them).
+     */
+    void countQueue(IntSupplier depth) {
+        this.queueDepth = depth;
     }
 
     @Override

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * The one place that turns what the server does into metrics and traces: a Prometheus registry fed by run, callback,
@@ -82,6 +83,11 @@ public final class Telemetry implements AutoCloseable {
     /** {@code runner}, counting Docker errors by operation and telling whether the daemon answers. */
     public Runner instrument(Runner runner) {
         return new DockerMetrics(runner, registry);
+    }
+
+    /** With replicas: the queue depth gauge reads the shared queue (a database count at each scrape). */
+    public void countSharedQueue(IntSupplier depth) {
+        runs.countQueue(depth);
     }
 
     /** Gauges of the artifact total and the counter of log output dropped by the cap. */

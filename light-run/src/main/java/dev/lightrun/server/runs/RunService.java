@@ -604,6 +604,11 @@ public final class RunService {
         log.info("run {} - deleted", id);
     }
 
+    /** Runs waiting for a slot: in this process's queue, or with replicas in the shared one (a database count). */
+    public int queueLength() {
+        return shared != null ? shared.length() : admission.queueLength();
+    }
+
     /** This replica's name; empty on a single server. */
     public Optional<String> replicaName() {
         return member == null ? Optional.empty() : Optional.of(member.settings().name());
