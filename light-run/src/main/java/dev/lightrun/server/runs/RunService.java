@@ -237,7 +237,8 @@ public final class RunService {
                         + " started").withField("quota", "maxQueued");
             }
             default -> {
-                events.accepted(queued);
+                // The run's events (its span, its meters) are told by the replica that claims it, which also ends
+                // them: this one may never hear of it again.
                 log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
                 shared.wake();
                 return new Submitted(queued, finished);
@@ -257,6 +258,7 @@ public final class RunService {
             return;
         }
         Duration waited = Duration.between(running.queuedAt(), running.startedAt());
+        events.accepted(running);
         events.started(running, waited.isNegative() ? Duration.ZERO : waited);
         log.info("run {} - started after {} ms in the queue", running.id(), waited.toMillis());
         launch(running, request);
