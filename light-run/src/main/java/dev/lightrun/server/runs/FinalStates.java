@@ -34,6 +34,11 @@ final class FinalStates {
         }
     }
 
+    /** A run now executing here: its end is awaited here (by a log follow, by shutdown) even if nobody asked yet. */
+    void expect(String id) {
+        pending.putIfAbsent(id, new CompletableFuture<>());
+    }
+
     /** The run was refused after all (nothing recorded): nobody will complete it. */
     void drop(String id) {
         pending.remove(id);

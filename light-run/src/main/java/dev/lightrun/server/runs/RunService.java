@@ -215,8 +215,11 @@ public final class RunService {
     private Submitted admitShared(RunState queued, RunPlan plan, RunRequest request, Caller caller,
                                   CompletableFuture<RunState> finished) {
         String id = queued.id();
-        // Before it is in the queue: a replica may claim and finish it at once.
-        finishing.put(id, finished);
+        // Before it is in the queue: a replica may claim and finish it at once. Only a sync run's caller waits here
+        // (and learns of its end from the executing replica's signal); a detached run's waiters are where it runs.
+        if (!request.isDetached()) {
+            finishing.put(id, finished);
+        }
         Cluster.Enqueued result;
         try {
             result = shared.enqueue(queued, plan, requestBytes(request), caller.quota());
@@ -258,6 +261,7 @@ public final class RunService {
             return;
         }
         Duration waited = Duration.between(running.queuedAt(), running.startedAt());
+        finishing.expect(running.id());
         events.accepted(running);
         events.started(running, waited.isNegative() ? Duration.ZERO : waited);
         log.info("run {} - started after {} ms in the queue", running.id(), waited.toMillis());
