@@ -409,6 +409,9 @@ public final class RunService {
     void reattached(RunState state, Execution execution) {
         if (shared != null) {
             shared.occupy(state.id());
+            // Its container exists (this replica may have stopped before recording that): no longer a claim that
+            // could go back to the queue.
+            cluster.launched(state.id());
         } else {
             admission.occupy(state.id(), state.owner());
         }
