@@ -35,17 +35,20 @@ final class ReplicaRoutes {
 
     private static Map<String, Object> full(Cluster.Replica replica) {
         Map<String, Object> body = brief(replica);
-        body.put("host", replica.host());
         body.put("url", replica.url());
         body.put("startedAt", replica.startedAt());
         body.put("heartbeatAt", replica.heartbeatAt());
         return body;
     }
 
-    /** What the public /health shows of a replica: its name, whether it is alive, its load; not where it is. */
+    /**
+     * What the public /health shows of a replica: its name, its host, whether it is alive, its load; not the address
+     * of its API (that is for admins: {@code GET /replicas}).
+     */
     static Map<String, Object> brief(Cluster.Replica replica) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", replica.name());
+        body.put("host", replica.host());
         body.put("alive", replica.alive());
         body.put("running", replica.running());
         body.put("slots", replica.slots());
