@@ -39,6 +39,12 @@ public final class PostgresCluster implements Cluster {
     /** The advisory lock every admission takes, so that two replicas cannot both take the queue's last place. */
     private static final long ADMISSION_LOCK = 0x6c69676874L;
     private static final Duration RECONNECT_PAUSE = Duration.ofSeconds(1);
+    /**
+     * The free slots admission counts are those of replicas heard from within this long. Longer than any sensible
+     * silence setting on purpose: a replica that just died still counts for a while, so at worst a run is admitted
+     * that then waits (never one refused while slots are free).
+     */
+    private static final String RECENT = "interval '1 minute'";
     private static final int POLL_MILLIS = 1000;
 
     private final DataSource pool;
@@ -90,9 +96,9 @@ public final class PostgresCluster implements Cluster {
             try (PreparedStatement st = c.prepareStatement("""
                     SELECT count(*), count(*) FILTER (WHERE owner IS NOT DISTINCT FROM ?),
                         (SELECT COALESCE(sum(p.slots), 0) - (SELECT count(*) FROM runs r JOIN replicas a
-                             ON a.name = r.replica WHERE r.status = 'running' AND a.heartbeat_at > now() - interval '1 minute')
-                         FROM replicas p WHERE p.heartbeat_at > now() - interval '1 minute')
-                    FROM runs WHERE status = 'queued' AND replica IS NULL""")) {
+                             ON a.name = r.replica WHERE r.status = 'running' AND a.heartbeat_at > now() - %s)
+                         FROM replicas p WHERE p.heartbeat_at > now() - %s)
+                    FROM runs WHERE status = 'queued' AND replica IS NULL""".formatted(RECENT, RECENT))) {
                 st.setString(1, queued.owner());
                 try (ResultSet rs = st.executeQuery()) {
                     rs.next();
