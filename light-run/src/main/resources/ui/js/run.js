@@ -20,6 +20,7 @@ export const ERROR_WORDS = {
   INVALID_REQUEST: 'The request was invalid.',
   DOCKER_ERROR: 'Docker reported an error.',
   LOST: 'The server restarted and could not pick the run up again.',
+  REPLICA_LOST: 'The replica executing the run was declared gone (light-run replicas forget).',
   NOT_FOUND: 'Something the run needed was not found.',
   CONFLICT: 'Docker reported a conflict.',
 };
@@ -77,6 +78,7 @@ export function runPage(root, id) {
       fact('Finished', fmtTime(run.finishedAt) || '–'),
       fact('Duration', fmtMs(run.durationMs) || '–'),
       fact('Exit code', h('span#exit-code', {}, run.exitCode ?? '–')),
+      run.replica ? fact('Replica', h('span.mono#run-replica', {}, run.replica)) : null,
       run.callback ? fact('Callback', callbackWords(run.callback)) : null),
     run.error || run.errorCode ? h('div.error-box#run-error', {},
       h('strong', {}, run.errorCode ? `${run.errorCode}: ` : 'Error: '),

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * A client of one light-run server's HTTP API (docs/api.md): submit runs, wait for them, follow their logs, download
- * their files, control them.
+ * their files, control them; list and forget replicas.
  *
  * <pre>{@code
  * try (LightRunClient client = LightRunClient.builder().url(URI.create("http://127.0.0.1:3000")).token(token).build()) {
@@ -54,6 +54,8 @@ public final class LightRunClient implements AutoCloseable {
             .constructCollectionType(List.class, RunState.Artifact.class);
     private static final JavaType RUN_STATE = Json.MAPPER.constructType(RunState.class);
     private static final JavaType JSON_NODE = Json.MAPPER.constructType(JsonNode.class);
+    private static final JavaType REPLICA_LIST = Json.MAPPER.constructType(ReplicaList.class);
+    private static final JavaType FORGOTTEN_REPLICA = Json.MAPPER.constructType(ForgottenReplica.class);
 
     private final Transport transport;
     private final URI url;
@@ -263,6 +265,29 @@ public final class LightRunClient implements AutoCloseable {
     /** {@code DELETE /runs/{id}}: forgets a finished run, its logs and artifacts ({@code conflict} while running). */
     public void delete(String id) {
         transport.discard(transport.request(runPath(id)).DELETE().build());
+    }
+
+    // ---- replicas ------------------------------------------------------------------------------------------------
+
+    /**
+     * {@code GET /replicas} (admin): the servers sharing the answering server's PostgreSQL store, alive or not. A
+     * server that runs alone answers no replicas ({@link ReplicaList#isReplicated()} false).
+     */
+    public ReplicaList replicas() {
+        return transport.json(transport.request("/replicas").GET().build(), REPLICA_LIST);
+    }
+
+    /**
+     * {@code DELETE /replicas/{name}} (admin): declares a silent replica gone for good. The runs it was executing end
+     * {@code failed} with error code {@code REPLICA_LOST}, those it had claimed but not started go back to the queue,
+     * and its pending callbacks are delivered by the answering replica.
+     *
+     * @throws LightRunException {@code not_found} for an unknown replica (or a server that runs alone);
+     *                           {@code conflict} for a replica still alive, or the answering one itself
+     */
+    public ForgottenReplica forgetReplica(String name) {
+        String path = "/replicas/" + Transport.segment(Objects.requireNonNull(name, "name was not specified"));
+        return transport.json(transport.request(path).DELETE().build(), FORGOTTEN_REPLICA);
     }
 
     /**

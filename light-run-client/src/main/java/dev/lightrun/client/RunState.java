@@ -34,19 +34,30 @@ import java.util.Objects;
  * @param logs       the end of stdout and stderr (the whole log: {@link LightRunClient#logs})
  * @param timings    time spent in each phase ({@code image}, {@code create}, {@code start}, {@code run}, ...)
  * @param callback   delivery state of a detached run's callback (null when it has none)
+ * @param replica    the replica executing (or that executed) it, when several servers share one store; null on a
+ *                   server that runs alone, while it waits in the shared queue, and on older servers
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
                        Instant startedAt, Instant finishedAt, Integer exitCode,
                        @JsonProperty("durationMs") Duration duration, boolean timedOut, boolean oomKilled,
                        List<Artifact> artifacts, String error, String errorCode, Logs logs,
-                       Map<String, Duration> timings, Callback callback) {
+                       Map<String, Duration> timings, Callback callback, String replica) {
     public RunState {
         Objects.requireNonNull(id, "id was not specified");
         status = Objects.requireNonNullElse(status, RunStatus.UNKNOWN);
         artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
         logs = Objects.requireNonNullElse(logs, Logs.EMPTY);
         timings = timings == null ? Map.of() : Map.copyOf(timings);
+    }
+
+    /** A state without {@code replica} (the shape before replicas), so code that builds states keeps compiling. */
+    public RunState(String id, RunStatus status, String image, String owner, boolean detached, Instant queuedAt,
+                    Instant startedAt, Instant finishedAt, Integer exitCode, Duration duration, boolean timedOut,
+                    boolean oomKilled, List<Artifact> artifacts, String error, String errorCode, Logs logs,
+                    Map<String, Duration> timings, Callback callback) {
+        this(id, status, image, owner, detached, queuedAt, startedAt, finishedAt, exitCode, duration, timedOut,
+                oomKilled, artifacts, error, errorCode, logs, timings, callback, null);
     }
 
     /** Ended, whatever the outcome: a terminal status, or a finish time from a server with statuses unknown here. */

@@ -45,7 +45,7 @@ class LightRunClientTest {
              "logs":{"stdout":"done\\n","stderr":"","stdoutTruncated":false,"stderrTruncated":true},
              "timings":{"image":0,"create":12,"run":40},
              "callback":{"attempts":3,"lastStatus":200,"deliveredAt":"2026-11-27T07:12:32Z","gaveUp":false},
-             "aFieldOfANewerServer":{"x":1}}""".formatted(ID);
+             "replica":"replica-a","aFieldOfANewerServer":{"x":1}}""".formatted(ID);
 
     private FakeServer server;
     private LightRunClient client;
@@ -117,6 +117,7 @@ class LightRunClientTest {
         assertThat(state.logs().stdout()).isEqualTo("done\n");
         assertThat(state.logs().stderrTruncated()).isTrue();
         assertThat(state.callback().attempts()).isEqualTo(3);
+        assertThat(state.replica()).isEqualTo("replica-a");
     }
 
     @Test
@@ -443,6 +444,67 @@ class LightRunClientTest {
 
         assertThatThrownBy(() -> client.resume(ID)).isInstanceOfSatisfying(LightRunException.class,
                 e -> assertThat(e.code()).isEqualTo("conflict"));
+    }
+
+    @Test
+    void replicasAreListedWithTheOneThatAnswered() {
+        server.onJson("GET /replicas", 200, """
+                {"self":"replica-a","replicas":[
+                 {"name":"replica-a","alive":true,"running":2,"slots":4,"host":"node-1","url":"http://10.0.0.5:3000",
+                  "startedAt":"2026-12-01T18:00:00Z","heartbeatAt":"2026-12-01T18:11:15.250Z","aFieldOfANewerServer":1},
+                 {"name":"replica-b","alive":false,"running":1,"slots":2,"host":"node-2","url":null,
+                  "startedAt":"2026-12-01T17:00:00Z","heartbeatAt":"2026-12-01T18:01:00Z"}]}""");
+
+        ReplicaList list = client.replicas();
+
+        assertThat(server.last().header("Authorization")).isEqualTo("Bearer t0ken");
+        assertThat(list.isReplicated()).isTrue();
+        assertThat(list.self()).isEqualTo("replica-a");
+        assertThat(list.replicas()).containsExactly(
+                new Replica("replica-a", true, 2, 4, "node-1", "http://10.0.0.5:3000",
+                        Instant.parse("2026-12-01T18:00:00Z"), Instant.parse("2026-12-01T18:11:15.250Z")),
+                new Replica("replica-b", false, 1, 2, "node-2", null, Instant.parse("2026-12-01T17:00:00Z"),
+                        Instant.parse("2026-12-01T18:01:00Z")));
+    }
+
+    @Test
+    void aServerThatRunsAloneHasNoReplicas() {
+        server.onJson("GET /replicas", 200, "{\"self\":null,\"replicas\":[]}");
+
+        ReplicaList list = client.replicas();
+
+        assertThat(list.isReplicated()).isFalse();
+        assertThat(list.replicas()).isEmpty();
+    }
+
+    @Test
+    void forgetReplicaDeletesItByNameAndSaysHowManyRunsEnded() {
+        server.onJson("DELETE /replicas/replica-b", 200, "{\"replica\":\"replica-b\",\"runsEnded\":3}");
+
+        ForgottenReplica forgotten = client.forgetReplica("replica-b");
+
+        assertThat(server.last().method()).isEqualTo("DELETE");
+        assertThat(server.last().uri().getPath()).isEqualTo("/replicas/replica-b");
+        assertThat(forgotten).isEqualTo(new ForgottenReplica("replica-b", 3));
+    }
+
+    @Test
+    void forgettingAnAliveReplicaIsAConflictAndAnUnknownOneNotFound() {
+        server.onJson("DELETE /replicas/replica-a", 409, "{\"error\":\"conflict\",\"message\":\"replica "
+                + "'replica-a' is alive (last heartbeat 2026-12-01T18:11:15Z); stop it before forgetting it\"}");
+        server.onJson("DELETE /replicas/nobody", 404,
+                "{\"error\":\"not_found\",\"message\":\"replica 'nobody' is not known\"}");
+
+        LightRunException alive = catchThrowableOfType(LightRunException.class,
+                () -> client.forgetReplica("replica-a"));
+        LightRunException unknown = catchThrowableOfType(LightRunException.class,
+                () -> client.forgetReplica("nobody"));
+
+        assertThat(alive.status()).isEqualTo(409);
+        assertThat(alive.code()).isEqualTo("conflict");
+        assertThat(alive.getMessage()).startsWith("replica 'replica-a' is alive");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.describe()).isEqualTo("not_found: replica 'nobody' is not known");
     }
 
     @Test

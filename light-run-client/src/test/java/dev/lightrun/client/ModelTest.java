@@ -21,6 +21,7 @@ class ModelTest {
         assertThat(state.isFinished()).isTrue();
         assertThat(state.artifacts()).isEmpty();
         assertThat(state.logs()).isEqualTo(RunState.Logs.EMPTY);
+        assertThat(state.replica()).as("an older server, or one that runs alone, names no replica").isNull();
     }
 
     @Test
@@ -31,11 +32,12 @@ class ModelTest {
                 "exitCode":3,"durationMs":1500,"timedOut":false,"oomKilled":false,"artifacts":[],\
                 "error":"container exited with code 3","errorCode":"NONZERO_EXIT",\
                 "logs":{"stdout":"","stderr":"","stdoutTruncated":false,"stderrTruncated":false},\
-                "timings":{"run":1500},"callback":null}""";
+                "timings":{"run":1500},"callback":null,"replica":"replica-b"}""";
 
         RunState state = Json.MAPPER.readValue(json, RunState.class);
 
         assertThat(state.duration()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(state.replica()).isEqualTo("replica-b");
         assertThat(Json.MAPPER.readTree(LightRunClient.jsonMapper().writeValueAsString(state)))
                 .isEqualTo(Json.MAPPER.readTree(json));
     }

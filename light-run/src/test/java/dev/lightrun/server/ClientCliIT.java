@@ -243,6 +243,23 @@ class ClientCliIT {
     }
 
     @Test
+    void aServerThatRunsAloneHasNoReplicasToListOrForget() throws IOException {
+        Outcome list = cli("replicas", "list", "--url", url);
+        Outcome json = cli("replicas", "list", "--json", "--url", url);
+        Outcome forget = cli("replicas", "forget", "some-replica", "--url", url);
+
+        assertThat(list.exitCode()).isZero();
+        assertThat(list.out()).isEmpty();
+        assertThat(list.errLines()).containsExactly("light-run: " + url + " runs alone: replicas share a PostgreSQL"
+                + " store (LIGHT_RUN_STORE_URL)");
+        assertThat(TestServer.JSON.readTree(json.out())).isEqualTo(TestServer.JSON.readTree(
+                "{\"self\":null,\"replicas\":[]}"));
+        assertThat(forget.exitCode()).isEqualTo(1);
+        assertThat(forget.errLines()).containsExactly(
+                "light-run: not_found: this server is not one of several replicas");
+    }
+
+    @Test
     void cancelFromAnotherShellEndsTheRunAndItsCommandExits130() throws Exception {
         Outcome detached = cli("run", "--image", BUSYBOX, "--file", marker().toString(), "--detach",
                 "--entrypoint", "sleep 60");

@@ -5,6 +5,7 @@ import dev.lightrun.server.cli.client.CancelCommand;
 import dev.lightrun.server.cli.client.DownloadCommand;
 import dev.lightrun.server.cli.client.GetCommand;
 import dev.lightrun.server.cli.client.LogsCommand;
+import dev.lightrun.server.cli.client.ReplicasCommand;
 import dev.lightrun.server.cli.client.RunCommand;
 import dev.lightrun.server.cli.client.RunsCommand;
 import dev.lightrun.server.config.ConfigException;
@@ -17,12 +18,13 @@ import java.util.Optional;
 
 /**
  * {@code light-run}: the command-line entry point. Subcommands: {@code serve}, {@code keys}, and the client's
- * {@code run}, {@code runs}, {@code get}, {@code logs}, {@code cancel}, {@code download} ({@code cli.client}).
+ * {@code run}, {@code runs}, {@code get}, {@code logs}, {@code cancel}, {@code download}, {@code replicas}
+ * ({@code cli.client}).
  */
 @Command(name = "light-run", mixinStandardHelpOptions = true, versionProvider = LightRunCli.Version.class,
         description = "Runs a hardened Docker container per HTTP request and serves its exit code, logs and files.",
         subcommands = {ServeCommand.class, KeysCommand.class, RunCommand.class, RunsCommand.class, GetCommand.class,
-                LogsCommand.class, CancelCommand.class, DownloadCommand.class})
+                LogsCommand.class, CancelCommand.class, DownloadCommand.class, ReplicasCommand.class})
 public final class LightRunCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

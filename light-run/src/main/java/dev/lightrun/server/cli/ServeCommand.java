@@ -70,7 +70,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--replica-url",
             description = "Where the other replicas reach this one's API, e.g. http://10.0.0.5:3000 (env"
-                    + " LIGHT_RUN_REPLICA_URL; default http://<host>:<port> unless listening on loopback only).")
+                    + " LIGHT_RUN_REPLICA_URL; default http://<host>:<port> as it listens, the machine's name for"
+                    + " 0.0.0.0).")
     String replicaUrl;
 
     @Option(names = "--replica-heartbeat-ms",

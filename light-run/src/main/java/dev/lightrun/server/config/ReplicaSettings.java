@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
  *
  * @param name      this replica's name; null: the data folder's instance id, stable across restarts
  * @param url       where the other replicas reach this one's API (they proxy live logs of its runs there); null:
- *                  {@code http://<host>:<port>} when that is reachable from elsewhere, else none
+ *                  {@code http://<host>:<port>} as it listens (the machine's name for a wildcard address; a loopback
+ *                  address reaches only replicas on the same machine)
  * @param heartbeat how often it writes its heartbeat row
  * @param silence   how long without a heartbeat before the others count it gone and put its unstarted claims back in
  *                  the queue

@@ -24,7 +24,7 @@ public enum Setting {
     STORE_URL("store-url", null),
     /** None: the data folder's instance id. Only with a PostgreSQL store. */
     REPLICA_NAME("replica-name", null),
-    /** None: {@code http://<host>:<port>} unless the server listens on loopback only. */
+    /** None: {@code http://<host>:<port>} as the server listens (the machine's name for a wildcard address). */
     REPLICA_URL("replica-url", null),
     REPLICA_HEARTBEAT_MS("replica-heartbeat-ms", Defaults.REPLICA_HEARTBEAT),
     REPLICA_SILENCE_MS("replica-silence-ms", Defaults.REPLICA_SILENCE),

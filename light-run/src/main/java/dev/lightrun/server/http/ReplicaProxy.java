@@ -1,5 +1,7 @@
 package dev.lightrun.server.http;
 
+import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.ApiException;
 import io.javalin.http.Context;
 
 import java.io.IOException;
@@ -32,7 +34,10 @@ final class ReplicaProxy {
         return ctx.header(FORWARDED) != null;
     }
 
-    /** Answers {@code ctx} with what {@code replicaUrl} answers to the same GET. */
+    /**
+     * Answers {@code ctx} with what {@code replicaUrl} answers to the same GET; 503 {@code unavailable} when that
+     * replica cannot be reached.
+     */
     static void relay(Context ctx, String replicaUrl) throws IOException, InterruptedException {
         String query = ctx.queryString();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(replicaUrl + ctx.path()
@@ -42,7 +47,15 @@ final class ReplicaProxy {
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
-        HttpResponse<InputStream> answer = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> answer;
+        try {
+            answer = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            // Nothing is written yet: the caller gets what a lifecycle call to a silent replica gets, not a 500.
+            throw new ApiException(ApiError.UNAVAILABLE, "the replica executing this run (" + replicaUrl + ") does"
+                    + " not answer: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())
+                    + "; retry when it is back, or forget it (light-run replicas forget)");
+        }
         ctx.status(answer.statusCode());
         for (String name : PASSED_BACK) {
             answer.headers().firstValue(name).ifPresent(value -> ctx.header(name, value));

@@ -10,11 +10,13 @@ import dev.lightrun.server.auth.KeysFile;
 import dev.lightrun.server.auth.Tokens;
 import dev.lightrun.server.model.Quota;
 import dev.lightrun.server.model.Scope;
+import dev.lightrun.server.store.PostgresTestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -215,12 +217,30 @@ class DashboardIT {
         assertThat(waitFor(By.id("run-error")).getText()).contains("exited with a non-zero code")
                 .contains(failed.path("error").asText());
         assertThat(driver.findElement(By.id("exit-code")).getText()).isEqualTo("3");
+        assertThat(driver.findElements(By.id("run-replica"))).as("a server that runs alone names no replica").isEmpty();
         waitFor(By.xpath("//pre[@id='logs']//span[contains(@class,'stderr')][contains(., 'oops')]"));
         screenshot("run-failed");
         assertNoSeriousAccessibilityViolations("failed run");
         driver.manage().window().setSize(PHONE);
         screenshot("run-phone");
         assertNoSeriousAccessibilityViolations("failed run at 375 px");
+    }
+
+    @Test
+    void aRunOnAReplicaShowsWhichReplicaRanIt(@TempDir Path root) throws IOException {
+        try (PostgresTestDatabase database = PostgresTestDatabase.create();
+             TestServer replica = TestServer.start(Files.createDirectories(root.resolve("artifacts")), c -> c.token(TOKEN).storeUrl(database.url())
+                     .replica("replica-ui", null, Duration.ofSeconds(1), Duration.ofSeconds(10)))) {
+            JsonNode done = replica.runSync(busybox("echo on a replica"));
+            assertThat(done.path("replica").asText()).isEqualTo("replica-ui");
+
+            driver.get(replica.uri("/ui/").toString());
+            signIn();
+            open("#/runs/" + done.path("id").asText());
+
+            assertThat(waitFor(By.id("run-replica")).getText()).isEqualTo("replica-ui");
+            assertNoSeriousAccessibilityViolations("run on a replica");
+        }
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.lightrun.server.cli.client;
 
+import dev.lightrun.client.Replica;
+import dev.lightrun.client.ReplicaList;
 import dev.lightrun.client.RunState;
 
 import java.io.PrintWriter;
@@ -11,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Runs as people read them: aligned columns of a list, and one run as {@code name: value} lines. */
+/** Runs and replicas as people read them: aligned columns of a list, and one run as {@code name: value} lines. */
 final class Tables {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
@@ -26,6 +28,23 @@ final class Tables {
             rows.add(new String[] {run.id(), run.status().json(), text(run.exitCode()), duration(run.duration()),
                     time(run.queuedAt()), text(run.owner()), text(run.image())});
         }
+        columns(out, rows);
+    }
+
+    /** The replicas in the server's order; {@code *} after a name marks the replica that answered. */
+    static void replicas(PrintWriter out, ReplicaList list) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"NAME", "ALIVE", "RUNNING/SLOTS", "HOST", "URL", "LAST HEARTBEAT"});
+        for (Replica replica : list.replicas()) {
+            rows.add(new String[] {replica.name() + (replica.name().equals(list.self()) ? " *" : ""),
+                    replica.alive() ? "yes" : "no", replica.running() + "/" + replica.slots(), text(replica.host()),
+                    text(replica.url()), time(replica.heartbeatAt())});
+        }
+        columns(out, rows);
+    }
+
+    /** Rows as left-aligned columns two spaces apart, the first row a header. */
+    private static void columns(PrintWriter out, List<String[]> rows) {
         int[] widths = new int[rows.getFirst().length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {
@@ -51,6 +70,9 @@ final class Tables {
         field(out, "queued", time(run.queuedAt()));
         field(out, "started", time(run.startedAt()));
         field(out, "finished", time(run.finishedAt()));
+        if (run.replica() != null) {
+            field(out, "replica", run.replica());
+        }
         if (run.error() != null) {
             field(out, "error", run.errorCode() + ": " + run.error());
         }

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +21,10 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The client subcommands' pure parts, without a server: exit codes, durations, the request, the progress line. */
+/**
+ * The client subcommands' pure parts, without a server: exit codes, durations, the request, a run's fields, the
+ * progress line.
+ */
 class ClientCommandsTest {
     private static RunState ended(RunStatus status, Integer exitCode, boolean timedOut, String errorCode) {
         return new RunState("id", status, "img", null, true, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, exitCode,
@@ -83,6 +88,22 @@ class ClientCommandsTest {
 
         assertThatThrownBy(command::request).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("--file /nope/x.txt=x.txt: /nope/x.txt does not exist");
+    }
+
+    @Test
+    void aRunShowsItsReplicaOnlyWhenItHasOne() {
+        RunState alone = ended(RunStatus.SUCCEEDED, 0, false, null);
+        RunState onB = new RunState("id", RunStatus.SUCCEEDED, "img", null, true, Instant.EPOCH, Instant.EPOCH,
+                Instant.EPOCH, 0, Duration.ZERO, false, false, List.of(), null, null, null, Map.of(), null, "replica-b");
+
+        assertThat(shown(alone)).noneMatch(line -> line.startsWith("replica"));
+        assertThat(shown(onB)).containsSequence("finished:  1970-01-01 00:00:00Z", "replica:   replica-b");
+    }
+
+    private static List<String> shown(RunState run) {
+        StringWriter out = new StringWriter();
+        Tables.run(new PrintWriter(out, true), run);
+        return out.toString().lines().toList();
     }
 
     @Test
