@@ -228,9 +228,12 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
 
     private RunState stateOf(ResultSet rs) throws SQLException {
         RunState state = StoredJson.read(rs.getString(1), RunState.class);
-        String replica = rs.getString(6);
-        if (replica != null || state.replica() != null) {
-            state = state.withReplica(replica);
+        // The replica that executed it, as its state says; the column (which replica is responsible for the row now)
+        // for a state that does not say (written before replicas named themselves in it). They differ only for a run
+        // whose replica was forgotten: the state keeps naming the lost one, the column the one that ended it.
+        String column = rs.getString(6);
+        if (state.replica() == null && column != null) {
+            state = state.withReplica(column);
         }
         int attempts = rs.getInt(2);
         if (rs.wasNull()) {

@@ -366,7 +366,8 @@ public final class PostgresCluster implements Cluster {
                 st.setString(2, name);
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
-                        adopted.add(StoredJson.read(rs.getString(1), RunState.class).withReplica(replica));
+                        // Still naming the replica that executed it: that is where it was lost.
+                        adopted.add(StoredJson.read(rs.getString(1), RunState.class));
                     }
                 }
             }
