@@ -234,8 +234,8 @@ class ServerConfigTest {
         assertThat(set.silence()).as("three heartbeats is enough").isEqualTo(Duration.ofMillis(300));
         assertThat(ServerConfig.builder().replica("  ", "", Duration.ofSeconds(1), Duration.ofSeconds(10)).build()
                 .replica()).as("blank: the defaults").isEqualTo(ServerConfig.builder().build().replica());
-        ServerConfig config = ServerConfig.builder().replica("r1.eu-west_2", "https://r1.example", Duration.ofSeconds(2),
-                Duration.ofSeconds(20)).build();
+        ServerConfig config = ServerConfig.builder()
+                .replica("r1.eu-west_2", "https://r1.example", Duration.ofSeconds(2), Duration.ofSeconds(20)).build();
         assertThat(config.toBuilder().build()).isEqualTo(config);
     }
 

@@ -58,7 +58,7 @@ class SharedQueueTest {
         rows.close();
     }
 
-    /** A queue with this many slots and a shared queue of {@code maxQueue}; started runs are listed in {@link #started}. */
+    /** A queue with this many slots and a shared queue of {@code maxQueue}; its started runs go to {@link #started}. */
     private SharedQueue queue(int slots, int maxQueue) {
         queue = new SharedQueue(cluster, slots, maxQueue, owner -> quotas.getOrDefault(owner, Quota.UNLIMITED),
                 claimed -> started.add(claimed.running().id()));

@@ -557,7 +557,7 @@ class PostgresClusterIT {
             assertThat(atB).containsSubsequence(expected);
             assertThat(elsewhere).contains("last");
         });
-        // Signals of one database are committed in order: had the stranger heard this schema's, they came before "last".
+        // Notifications arrive in commit order: had the stranger heard this schema's, they would precede "last".
         assertThat(elsewhere).as("another schema's replicas hear nothing of this one's").containsOnly("ping", "last");
     }
 
@@ -604,6 +604,7 @@ class PostgresClusterIT {
 
     @Test
     void aDatabaseOfTheVersionBeforeReplicasIsMigratedAndItsRowsAreTheFirstReplicasToRecover() throws Exception {
+        // A database of its own, at version 1: the one opened before each test is already at version 2.
         closeEverything();
         database = open(PostgresTestDatabase.create());
         Flyway.configure().dataSource(database.url(), null, null).locations("classpath:db/postgres").target("1")
