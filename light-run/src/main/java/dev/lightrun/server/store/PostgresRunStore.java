@@ -2,6 +2,7 @@ package dev.lightrun.server.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.lightrun.server.model.RunState;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -127,6 +129,42 @@ public final class PostgresRunStore extends JdbcRunStore {
             properties.setProperty("tcpKeepAlive", "true");
             return DriverManager.getConnection(StoreUrls.withoutPassword(url), properties);
         }, replica);
+    }
+
+    /**
+     * A replica's runs to recover: its own, and the rows from before replicas (no replica), which it adopts here (one
+     * {@code UPDATE}, so that two replicas recovering at once split them): another replica recovering later must not
+     * take them too, and on another host it would find no container and end them LOST.
+     */
+    @Override
+    public List<RunState> running() {
+        adoptRowsFromBeforeReplicas("status = 'running'");
+        return super.running();
+    }
+
+    /** As {@link #running()}: the callbacks of rows from before replicas are the first recovering replica's. */
+    @Override
+    public List<PendingCallback> pendingCallbacks() {
+        adoptRowsFromBeforeReplicas("id IN (SELECT run_id FROM callbacks WHERE delivered_at IS NULL"
+                + " AND gave_up_at IS NULL)");
+        return super.pendingCallbacks();
+    }
+
+    private void adoptRowsFromBeforeReplicas(String which) {
+        if (replica == null) {
+            return;
+        }
+        try (Connection connection = pool.getConnection();
+             PreparedStatement st = connection.prepareStatement("UPDATE runs SET replica = ? WHERE replica IS NULL"
+                     + " AND " + which)) {
+            st.setString(1, replica);
+            int adopted = st.executeUpdate();
+            if (adopted > 0) {
+                log.info("store - {} row(s) from before replicas are now replica {}'s", adopted, replica);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot adopt the rows from before replicas: " + e.getMessage(), e);
+        }
     }
 
     @Override

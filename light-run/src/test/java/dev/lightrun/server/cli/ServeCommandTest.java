@@ -186,4 +186,45 @@ class ServeCommandTest {
         assertThatThrownBy(() -> resolve(Map.of("LIGHT_RUN_ALLOWED_HOSTS", "host.example:3000")))
                 .hasMessageStartingWith("invalid --allowed-hosts / LIGHT_RUN_ALLOWED_HOSTS: 'host.example:3000'");
     }
+
+    @Test
+    void replicaSettingsComeFromVariablesOrFlags() {
+        Map<String, String> env = Map.of("LIGHT_RUN_REPLICA_NAME", "replica-a",
+                "LIGHT_RUN_REPLICA_URL", "http://10.0.0.5:3000", "LIGHT_RUN_REPLICA_HEARTBEAT_MS", "500",
+                "LIGHT_RUN_REPLICA_SILENCE_MS", "5000");
+
+        ServerConfig fromEnv = resolve(env);
+        assertThat(fromEnv.replica().name()).isEqualTo("replica-a");
+        assertThat(fromEnv.replica().url()).isEqualTo("http://10.0.0.5:3000");
+        assertThat(fromEnv.replica().heartbeat()).isEqualTo(Duration.ofMillis(500));
+        assertThat(fromEnv.replica().silence()).isEqualTo(Duration.ofMillis(5000));
+
+        ServerConfig fromFlags = resolve(env, "--replica-name", "replica-b", "--replica-url=https://b.example:3443",
+                "--replica-heartbeat-ms", "200", "--replica-silence-ms", "600");
+        assertThat(fromFlags.replica().name()).isEqualTo("replica-b");
+        assertThat(fromFlags.replica().url()).isEqualTo("https://b.example:3443");
+        assertThat(fromFlags.replica().heartbeat()).isEqualTo(Duration.ofMillis(200));
+        assertThat(fromFlags.replica().silence()).isEqualTo(Duration.ofMillis(600));
+    }
+
+    @Test
+    void aBadReplicaSettingNamesFlagAndVariableWhicheverGaveIt() {
+        assertThatThrownBy(() -> resolve(Map.of("LIGHT_RUN_REPLICA_SILENCE_MS", "2000")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("invalid --replica-silence-ms / LIGHT_RUN_REPLICA_SILENCE_MS: must be at least 3"
+                        + " heartbeats (3000), was 2000");
+        assertThatThrownBy(() -> resolve(Map.of(), "--replica-heartbeat-ms", "50"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("invalid --replica-heartbeat-ms / LIGHT_RUN_REPLICA_HEARTBEAT_MS: must be >= 100, was 50");
+        assertThatThrownBy(() -> resolve(Map.of("LIGHT_RUN_REPLICA_NAME", "a/b")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("invalid --replica-name / LIGHT_RUN_REPLICA_NAME: ");
+        assertThatThrownBy(() -> resolve(Map.of(), "--replica-url", "ftp://b.example"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("invalid --replica-url / LIGHT_RUN_REPLICA_URL: must be http(s)://host:port, was"
+                        + " 'ftp://b.example'");
+        String notANumber = "invalid --replica-heartbeat-ms / LIGHT_RUN_REPLICA_HEARTBEAT_MS: 'fast' is not a long";
+        assertThat(parseError(Map.of("LIGHT_RUN_REPLICA_HEARTBEAT_MS", "fast"))).isEqualTo(notANumber);
+        assertThat(parseError(Map.of(), "--replica-heartbeat-ms", "fast")).isEqualTo(notANumber);
+    }
 }

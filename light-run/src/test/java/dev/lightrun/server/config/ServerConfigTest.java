@@ -220,4 +220,56 @@ class ServerConfigTest {
         assertThat(ServerConfig.builder().token("s3cret-token").build().toString()).contains("token=<masked>")
                 .doesNotContain("s3cret-token");
     }
+
+    @Test
+    void replicaSettingsDefaultToTheInstanceIdOneSecondBeatsAndTenSecondsOfSilence() {
+        assertThat(ServerConfig.builder().build().replica())
+                .isEqualTo(new ReplicaSettings(null, null, Duration.ofSeconds(1), Duration.ofSeconds(10)));
+        ReplicaSettings set = ServerConfig.builder()
+                .replica(" replica-a ", " http://10.0.0.5:3000/ ", Duration.ofMillis(100), Duration.ofMillis(300))
+                .build().replica();
+        assertThat(set.name()).isEqualTo("replica-a");
+        assertThat(set.url()).as("trailing slashes dropped").isEqualTo("http://10.0.0.5:3000");
+        assertThat(set.heartbeat()).isEqualTo(Duration.ofMillis(100));
+        assertThat(set.silence()).as("three heartbeats is enough").isEqualTo(Duration.ofMillis(300));
+        assertThat(ServerConfig.builder().replica("  ", "", Duration.ofSeconds(1), Duration.ofSeconds(10)).build()
+                .replica()).as("blank: the defaults").isEqualTo(ServerConfig.builder().build().replica());
+        ServerConfig config = ServerConfig.builder()
+                .replica("r1.eu-west_2", "https://r1.example", Duration.ofSeconds(2), Duration.ofSeconds(20)).build();
+        assertThat(config.toBuilder().build()).isEqualTo(config);
+    }
+
+    static Stream<Arguments> badReplicaSettings() {
+        String longName = "r".repeat(64);
+        return Stream.of(
+                badReplica("bad name", null, 1000, 10000, "invalid --replica-name / LIGHT_RUN_REPLICA_NAME: must be"
+                        + " 1-63 letters, digits, '.', '_' or '-' (not first), was 'bad name'"),
+                badReplica("-first", null, 1000, 10000, "invalid --replica-name / LIGHT_RUN_REPLICA_NAME: must be"
+                        + " 1-63 letters, digits, '.', '_' or '-' (not first), was '-first'"),
+                badReplica(longName, null, 1000, 10000, "invalid --replica-name / LIGHT_RUN_REPLICA_NAME: must be"
+                        + " 1-63 letters, digits, '.', '_' or '-' (not first), was '" + longName + "'"),
+                badReplica(null, "10.0.0.5:3000", 1000, 10000, "invalid --replica-url / LIGHT_RUN_REPLICA_URL: must be"
+                        + " http(s)://host:port, was '10.0.0.5:3000'"),
+                badReplica(null, "http://10.0.0.5:3000/api", 1000, 10000, "invalid --replica-url"
+                        + " / LIGHT_RUN_REPLICA_URL: must be http(s)://host:port, was 'http://10.0.0.5:3000/api'"),
+                badReplica(null, null, 99, 10000, "invalid --replica-heartbeat-ms / LIGHT_RUN_REPLICA_HEARTBEAT_MS:"
+                        + " must be >= 100, was 99"),
+                badReplica(null, null, -5, 10000, "invalid --replica-heartbeat-ms / LIGHT_RUN_REPLICA_HEARTBEAT_MS:"
+                        + " must be >= 100, was -5"),
+                badReplica(null, null, 1000, 2999, "invalid --replica-silence-ms / LIGHT_RUN_REPLICA_SILENCE_MS: must"
+                        + " be at least 3 heartbeats (3000), was 2999"));
+    }
+
+    private static Arguments badReplica(String name, String url, long heartbeatMs, long silenceMs, String message) {
+        return arguments(name, url, heartbeatMs, silenceMs, message);
+    }
+
+    @ParameterizedTest(name = "{4}")
+    @MethodSource("badReplicaSettings")
+    void aBadReplicaSettingFailsWithOneLineNamingFlagAndVariable(String name, String url, long heartbeatMs,
+                                                                 long silenceMs, String message) {
+        assertThatThrownBy(() -> ServerConfig.builder()
+                .replica(name, url, Duration.ofMillis(heartbeatMs), Duration.ofMillis(silenceMs)).build())
+                .isInstanceOf(ConfigException.class).hasMessage(message);
+    }
 }

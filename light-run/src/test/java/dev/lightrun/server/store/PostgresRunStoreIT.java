@@ -93,8 +93,8 @@ class PostgresRunStoreIT extends RunStoreContract {
             while (tables.next()) {
                 names.add(tables.getString("TABLE_NAME"));
             }
-            assertThat(names).containsExactlyInAnyOrder("runs", "callbacks", "flyway_schema_history", "replicas",
-                    "queue_turns", "run_commands");
+            assertThat(names).containsExactlyInAnyOrder("runs", "callbacks", "replicas", "queue_turns", "run_commands",
+                    "flyway_schema_history");
         }
     }
 
