@@ -154,16 +154,24 @@ public final class RunLogs {
 
     /** Removes a run's log (when the run is deleted or evicted). */
     public void delete(String runId) {
-        LogWriter writer = writers.remove(runId);
-        if (writer != null) {
-            writer.close();
-        }
-        deleteFiles(runId);
+        deleteLocal(runId);
         try {
             archive.delete(runId);
         } catch (IOException | RuntimeException e) {
             log.warn("logs - cannot delete the archived log of run {}: {}", runId, e.toString());
         }
+    }
+
+    /**
+     * Removes this server's copy of a run's log, not the archived one (a run another replica took over writes and
+     * archives its own).
+     */
+    public void deleteLocal(String runId) {
+        LogWriter writer = writers.remove(runId);
+        if (writer != null) {
+            writer.close();
+        }
+        deleteFiles(runId);
     }
 
     private void deleteFiles(String runId) {

@@ -85,7 +85,7 @@ final class RunRecovery {
                 reattached++;
             } else if (cluster != null && cluster.requeueIfUnlaunched(state.id())) {
                 // Claimed, and this replica stopped before its container existed: any replica may start it.
-                logs.delete(state.id());
+                logs.deleteLocal(state.id());
                 requeued++;
             } else {
                 logs.delete(state.id());

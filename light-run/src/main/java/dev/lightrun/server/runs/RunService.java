@@ -31,7 +31,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -66,6 +68,8 @@ public final class RunService {
     private volatile SharedQueue shared;
     private volatile ReplicaMember member;
     private volatile Cluster cluster;
+    /** Runs this replica started after their claim had gone back to the queue: stopped, and recorded by nobody here. */
+    private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
 
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
@@ -302,9 +306,13 @@ public final class RunService {
         try {
             var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
             track(running, runner.start(spec), request.isDetached());
-            if (cluster != null) {
-                // Its container exists: the claim can no longer go back to the queue, and its request is dropped.
-                cluster.launched(running.id());
+            if (cluster != null && !cluster.launched(running.id())) {
+                // Its claim went back to the queue while this replica was stalled (longer than the silence), and
+                // another replica may run it: this start must not go on, nor record anything for the run.
+                log.warn("run {} - its claim was given back to the queue while it started here; stopping it",
+                        running.id());
+                abandoned.add(running.id());
+                live.execution(running.id()).ifPresent(Execution::cancel);
             }
         } catch (RuntimeException e) {
             log.error("run {} - could not be started", running.id(), e);
@@ -334,6 +342,12 @@ public final class RunService {
 
     private void finish(RunState accepted, RunResult result) {
         live.remove(accepted.id());
+        if (abandoned.remove(accepted.id())) {
+            // Not this replica's run any more: its state and log are the replica's that claimed it again.
+            logs.deleteLocal(accepted.id());
+            shared.release(accepted.id());
+            return;
+        }
         complete(RunStates.finished(accepted, result));
     }
 

@@ -41,8 +41,12 @@ public interface Cluster extends AutoCloseable {
      */
     Optional<Claimed> claim(Function<String, Integer> maxConcurrentOf);
 
-    /** The run's container exists: its request (env values, input) is dropped and the claim can no longer go back. */
-    void launched(String id);
+    /**
+     * The run's container exists: its request (env values, input) is dropped and the claim can no longer go back.
+     * False when the run is not this replica's any more: this replica was silent for longer than the silence while it
+     * launched (a long pause), so its claim went back to the queue; the caller must then stop what it started.
+     */
+    boolean launched(String id);
 
     /**
      * Takes a queued run out of line for this replica to end it (it is then this replica's run); empty when it is not

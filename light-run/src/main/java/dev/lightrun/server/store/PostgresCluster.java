@@ -196,8 +196,15 @@ public final class PostgresCluster implements Cluster {
     }
 
     @Override
-    public void launched(String id) {
-        update("UPDATE runs SET request = NULL WHERE id = ? AND status = 'running'", id);
+    public boolean launched(String id) {
+        return inTransaction(c -> {
+            try (PreparedStatement st = c.prepareStatement("UPDATE runs SET request = NULL WHERE id = ?"
+                    + " AND status = 'running' AND replica = ?")) {
+                st.setString(1, id);
+                st.setString(2, replica);
+                return st.executeUpdate() > 0;
+            }
+        });
     }
 
     @Override

@@ -199,10 +199,12 @@ public final class FakeCluster implements Cluster {
     }
 
     @Override
-    public void launched(String id) {
+    public boolean launched(String id) {
         calls.add("launched " + id);
         synchronized (this) {
             unlaunched.remove(id);
+            // Still this replica's unless it went back to the queue (and maybe to another replica) meanwhile.
+            return !queue.containsKey(id) && (!holders.containsKey(id) || replica().equals(holders.get(id)));
         }
     }
 

@@ -132,6 +132,26 @@ class RunServiceReplicaTest {
     }
 
     @Test
+    void aClaimGivenBackWhileThisReplicaWasStartingItIsStoppedHereAndLeftToTheReplicaThatClaimedItAgain() {
+        replica(1);
+        // While this replica hands the run to the runner (stalled, as far as the others can tell), its claim goes back
+        // to the queue and replica-b claims it.
+        runner.onNextStart(spec -> {
+            assertThat(cluster.requeueIfUnlaunched(spec.runId())).isTrue();
+            assertThat(cluster.claimFor(OTHER)).isPresent();
+        });
+        String id = service.submit(detached(), Caller.OPEN).accepted().id();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> runner.startedIds().contains(id)
+                && runner.execution(id).cancelled());
+        await().atMost(Duration.ofSeconds(10)).until(() -> service.executing() == 0);
+        assertThat(rows.find(id)).map(RunState::status).as("the row is replica-b's, untouched here")
+                .contains(RunStatus.RUNNING);
+        assertThat(cluster.store().find(id)).map(RunState::replica).contains(OTHER);
+        assertThat(cluster.signals()).doesNotContain(Cluster.Signal.finished(id));
+    }
+
+    @Test
     void aSubmittedRunIsQueuedClaimedAndStartedHereAndItsFinalStateCompletesTheSyncCall() {
         replica(1);
         RunService.Submitted submitted = service.submit(sync(), Caller.OPEN);
