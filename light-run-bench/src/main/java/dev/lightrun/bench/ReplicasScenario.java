@@ -104,7 +104,8 @@ final class ReplicasScenario {
         samples.forEach((name, list) -> {
             claim.put(name, Stats.of(list.stream().map(s -> s.phases().get("claim")).toList()));
             total.put(name, Stats.of(list.stream().map(Sample::totalMs).toList()));
-            byName.put(name, map("claimMs", claim.get(name).toMap(), "syncRunMs", total.get(name).toMap()));
+            byName.put(name, map("claimMs", claim.get(name).toMap(), "syncRunMs", total.get(name).toMap(),
+                    "claimSamplesMs", Figures.roundAll(list.stream().map(s -> s.phases().get("claim")).toList())));
         });
         Map<String, Object> part = new LinkedHashMap<>();
         part.put("contenders", byName);
