@@ -40,6 +40,8 @@ java -version
 mvnw=(./mvnw); [[ -x ./mvnw ]] || mvnw=(sh ./mvnw)
 "${mvnw[@]}" -B verify "$@"
 if [[ $# -eq 0 ]]; then
+    # Its replicas scenario uses the PostgreSQL above: LIGHT_RUN_TEST_PG_URL is still exported here (the services stop
+    # at exit), and the benchmark reads it itself, which keeps the password off the command line.
     log "benchmark smoke run (--quick): keeps the benchmark working; its times are not checked"
     java -jar light-run-bench/target/light-run-bench.jar --repo . --quick
     log "release archive and image (scripts/test-dist.sh)"

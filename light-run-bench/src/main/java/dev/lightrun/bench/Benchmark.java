@@ -67,7 +67,7 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--startups", description = "Scenario 4 server start-ups (default 3, quick 2).")
     Integer startups;
 
-    @Option(names = "--scenarios", split = ",", defaultValue = "startup,cold,throughput,files,warm",
+    @Option(names = "--scenarios", split = ",", defaultValue = "startup,cold,throughput,files,warm,replicas",
             description = "Scenarios to run, comma-separated (default ${DEFAULT-VALUE}); e.g. --scenarios warm for"
                     + " the warm pool alone.")
     List<String> scenarios;
@@ -80,6 +80,16 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--warm-concurrency", defaultValue = "4",
             description = "Scenario 6: the concurrency of its throughput part (default ${DEFAULT-VALUE}).")
     int warmConcurrency;
+
+    @Option(names = "--pg-url",
+            description = "Scenario 7: the PostgreSQL database replicas share (jdbc:postgresql://host:port/db?user=&password=;"
+                    + " default: LIGHT_RUN_TEST_PG_URL, which keeps the password off the command line). Without"
+                    + " either, the scenario is skipped. Each measurement creates and drops a schema bench_<random>.")
+    String pgUrl;
+
+    @Option(names = "--replica-slots", defaultValue = "4",
+            description = "Scenario 7: LIGHT_RUN_MAX_CONCURRENT of each replica (default ${DEFAULT-VALUE}).")
+    int replicaSlots;
 
     @Option(names = "--no-docker-cli", description = "Leave out the docker CLI contenders.")
     boolean noDockerCli;
@@ -113,6 +123,12 @@ public final class Benchmark implements Callable<Integer> {
         filesRuns = filesRuns != null ? filesRuns : quick ? 2 : 3;
         startups = startups != null ? startups : quick ? 2 : 3;
         boolean dockerCli = !noDockerCli && Contenders.dockerCliOnPath();
+        pgUrl = pgUrl != null ? pgUrl : System.getenv("LIGHT_RUN_TEST_PG_URL");
+        if (pgUrl != null && !pgUrl.isBlank() && !PgSchema.isPostgresUrl(pgUrl)) {
+            System.err.println("light-run-bench: --pg-url / LIGHT_RUN_TEST_PG_URL must start with jdbc:postgresql:, was "
+                    + PgSchema.redacted(pgUrl));
+            return 2;
+        }
         if (!Files.isRegularFile(jar)) {
             System.err.println("light-run-bench: no server jar at " + jar + " (build it: ./mvnw -B -q -DskipTests package)");
             return 2;
@@ -147,6 +163,8 @@ public final class Benchmark implements Callable<Integer> {
         settings.put("filesRuns", filesRuns);
         settings.put("startups", startups);
         settings.put("dockerCli", dockerCli);
+        settings.put("pgUrl", pgUrl == null || pgUrl.isBlank() ? null : PgSchema.redacted(pgUrl));
+        settings.put("replicaSlots", replicaSlots);
         settings.put("serverJar", repo.relativize(jar.toAbsolutePath()).toString() + " (run from a copy in the work folder)");
         settings.put("serverJvmOptions", serverJvmOptions);
         // The server inherits LIGHT_RUN_FILES_MODE: `LIGHT_RUN_FILES_MODE=archive scripts/bench.sh` measures the portable path.
@@ -184,6 +202,9 @@ public final class Benchmark implements Callable<Integer> {
             }
             if (scenarios.contains("warm")) {
                 new WarmScenario(ctx, image, warmPoolSize, warmConcurrency, warmup, runs, throughputRuns).run();
+            }
+            if (scenarios.contains("replicas")) {
+                new ReplicasScenario(ctx, pgUrl, replicaSlots, warmup, runs, throughputRuns).run();
             }
 
             startup.afterAllRuns(server);

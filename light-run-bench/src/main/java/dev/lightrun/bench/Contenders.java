@@ -103,23 +103,63 @@ final class Contenders {
     }
 
     private Sample lightRunTrivial(String url) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        JsonNode state = postRun(url, trivialBody(false), 200);
+        double total = ms(t0);
+        requireTrivialSucceeded(state);
+        Map<String, Double> phases = timings(state);
+        phases.put("start:cold", state.path("start").asText().equals("warm") ? 0.0 : 1.0);
+        return new Sample(total, phases, state.path("id").asText());
+    }
+
+    /**
+     * POST /run (sync) of the trivial workload to {@code url}; the sample's one phase, {@code claim}, is the run's
+     * {@code startedAt - queuedAt} (the shared queue's round trip on a replica).
+     */
+    Sample lightRunClaim(String url) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        JsonNode state = postRun(url, trivialBody(false), 200);
+        double total = ms(t0);
+        requireTrivialSucceeded(state);
+        return new Sample(total, Map.of("claim", ReplicaFigures.claimMs(state)), state.path("id").asText());
+    }
+
+    /** POST /run (detached) of the trivial workload to {@code url}: the id of the run, accepted (202). */
+    String lightRunDetached(String url) throws IOException, InterruptedException {
+        return postRun(url, trivialBody(true), 202).path("id").asText();
+    }
+
+    /** GET /runs/{id} from {@code url}. */
+    JsonNode runState(String url, String id) throws IOException, InterruptedException {
+        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(url + "/runs/" + id))
+                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() != 200) {
+            throw new IOException("GET /runs/" + id + " answered " + response.statusCode() + ": "
+                    + new String(response.body(), StandardCharsets.UTF_8));
+        }
+        return JSON.readTree(response.body());
+    }
+
+    private Map<String, Object> trivialBody(boolean detached) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("image", image);
         body.put("files", TRIVIAL_FILES);
         body.put("entrypoint", TRIVIAL_COMMAND);
         body.put("network", "none");
         body.put("timeout", 60_000);
-        long t0 = System.nanoTime();
-        JsonNode state = postRun(url, body);
-        double total = ms(t0);
+        if (detached) {
+            body.put("detached", true);
+        }
+        return body;
+    }
+
+    /** Throws unless the trivial run succeeded and printed what it should. */
+    static void requireTrivialSucceeded(JsonNode state) throws IOException {
         requireSucceeded(state);
         String stdout = state.path("logs").path("stdout").asText();
         if (!stdout.equals("hi\n")) {
             throw new IOException("light-run run " + state.path("id").asText() + " printed '" + stdout + "'");
         }
-        Map<String, Double> phases = timings(state);
-        phases.put("start:cold", state.path("start").asText().equals("warm") ? 0.0 : 1.0);
-        return new Sample(total, phases, state.path("id").asText());
     }
 
     /** POST /run with 100 files and extraction of /app/out, then GET of the big artifact to a file. */
@@ -163,10 +203,12 @@ final class Contenders {
     }
 
     private JsonNode postRun(Map<String, Object> body) throws IOException, InterruptedException {
-        return postRun(lightRunUrl, body);
+        return postRun(lightRunUrl, body, 200);
     }
 
-    private JsonNode postRun(String url, Map<String, Object> body) throws IOException, InterruptedException {
+    /** POST /run; its answer, which must have the status {@code expected} (200 sync, 202 detached). */
+    private JsonNode postRun(String url, Map<String, Object> body, int expected) throws IOException,
+            InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/run"))
                 .header("Content-Type", "application/json")
                 .timeout(Duration.ofMinutes(30))
@@ -177,7 +219,7 @@ final class Contenders {
         if (state.hasNonNull("id")) {
             lightRunIds.add(state.get("id").asText());
         }
-        if (response.statusCode() != 200) {
+        if (response.statusCode() != expected) {
             throw new IOException("POST /run answered " + response.statusCode() + ": "
                     + new String(response.body(), StandardCharsets.UTF_8));
         }

@@ -139,9 +139,51 @@ final class Report {
             out.printf("   (%s)%n", breakdown.path("note").asText());
         }
 
+        replicas(r.path(ReplicasScenario.SECTION));
+
         out.printf("%ncleanup: leftovers %s, servers stopped %s; failures %s%n", r.path("cleanup").path("leftovers"),
                 r.path("cleanup").path("serversStopped").asText(), r.path("failures"));
         out.printf("total: %s s%n", num(r.path("totalSeconds"), "%.0f"));
+    }
+
+    /** Scenario 7: claim latency and throughput of replicas on one PostgreSQL store, or why it was skipped. */
+    void replicas(JsonNode replicas) {
+        if (replicas.isMissingNode()) {
+            return;
+        }
+        if (replicas.has("skipped")) {
+            out.printf("%n7. Replicas on one PostgreSQL store: skipped, %s%n", replicas.path("skipped").asText());
+            return;
+        }
+        out.printf("%n7. Replicas on one PostgreSQL store (%s, %d slots each, a schema of their own per measurement)%n",
+                replicas.path("store").asText(), replicas.path("slotsPerReplica").asInt());
+        JsonNode claim = replicas.path("claim");
+        out.println("   claim latency (startedAt - queuedAt) of sync trivial runs one at a time, interleaved:");
+        out.printf("   %-14s %4s %10s %10s %13s %13s   (ms)%n", "server", "n", "claim p50", "claim p99", "sync run p50",
+                "sync run p99");
+        claim.path("contenders").properties().forEach(e -> out.printf("   %-14s %4d %10s %10s %13s %13s%n", e.getKey(),
+                e.getValue().path("claimMs").path("n").asInt(), num(e.getValue().path("claimMs").path("p50"), "%.1f"),
+                num(e.getValue().path("claimMs").path("p99"), "%.1f"),
+                num(e.getValue().path("syncRunMs").path("p50"), "%.1f"),
+                num(e.getValue().path("syncRunMs").path("p99"), "%.1f")));
+        claim.properties().stream().filter(e -> e.getKey().startsWith("difference")).forEach(e -> out.printf(
+                "   %s: claim p50 %s, p99 %s; sync run p50 %s, p99 %s%n", e.getKey(),
+                num(e.getValue().path("claim p50"), "%+.1f"), num(e.getValue().path("claim p99"), "%+.1f"),
+                num(e.getValue().path("sync run p50"), "%+.1f"), num(e.getValue().path("sync run p99"), "%+.1f")));
+        JsonNode throughput = replicas.path("throughput");
+        out.printf("   throughput of detached trivial runs (%d client threads round-robin across the replicas; first"
+                + " submission to last finishedAt):%n", throughput.path("clientThreads").asInt());
+        for (String name : List.of(ReplicasScenario.label(1), ReplicasScenario.label(2))) {
+            JsonNode c = throughput.path(name);
+            out.printf("   %-10s (%2d slots) %8s runs/s  (%d/%d succeeded, executed by %s); floor at c=%d: %s runs/s%n",
+                    name, c.path("totalSlots").asInt(), num(c.path("runsPerSecond"), "%.2f"), c.path("succeeded").asInt(),
+                    c.path("submitted").asInt(), c.path("executedBy"), c.path("totalSlots").asInt(),
+                    num(c.path("floorRunsPerSecondAtSameConcurrency"), "%.2f"));
+        }
+        out.printf("   2 replicas / 1 replica %sx; 1 replica / floor %sx; 2 replicas / floor %sx%n",
+                num(throughput.path("ratio 2 replicas / 1 replica"), "%.2f"),
+                num(throughput.path("ratio 1 replica / floor"), "%.2f"),
+                num(throughput.path("ratio 2 replicas / floor"), "%.2f"));
     }
 
     private void statsHeader() {

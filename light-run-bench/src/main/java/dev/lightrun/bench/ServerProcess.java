@@ -96,6 +96,12 @@ final class ServerProcess implements AutoCloseable {
         builder.environment().put("LIGHT_RUN_MAX_QUEUE", "1000");
         builder.environment().remove("LIGHT_RUN_TOKEN");
         builder.environment().remove("LIGHT_RUN_PORT");
+        // Its own store and artifacts, whatever the shell exported (`eval "$(scripts/dev-services.sh env)"` exports a
+        // PostgreSQL LIGHT_RUN_STORE_URL): servers of the benchmark sharing one database would be replicas of each
+        // other. The replicas scenario gives its servers a store of their own through `settings`.
+        builder.environment().remove("LIGHT_RUN_STORE_URL");
+        builder.environment().remove("LIGHT_RUN_ARTIFACTS_URL");
+        builder.environment().keySet().removeIf(name -> name.startsWith("LIGHT_RUN_REPLICA_"));
         builder.environment().putAll(settings);
         long launched = System.nanoTime();
         return new ServerProcess(builder.start(), port, log, launched);
