@@ -409,12 +409,13 @@ class PostgresClusterIT {
 
         assertThat(adopted.running()).singleElement().satisfies(run -> {
             assertThat(run.id()).isEqualTo(id(2));
-            assertThat(run.replica()).isEqualTo("replica-a");
+            assertThat(run.replica()).as("still naming the replica it was lost on").isEqualTo("replica-b");
         });
         assertThat(adopted.callbacks()).containsExactly(id(3));
         assertThat(a.find(id(1)).orElseThrow().status()).as("never launched: back in the queue")
                 .isEqualTo(RunStatus.QUEUED);
-        assertThat(a.find(id(2)).orElseThrow().replica()).isEqualTo("replica-a");
+        assertThat(a.find(id(2)).orElseThrow().replica()).as("its state names where it was lost")
+                .isEqualTo("replica-b");
         assertThat(a.find(id(3)).orElseThrow().replica()).isEqualTo("replica-a");
         assertThat(a.find(id(4)).orElseThrow().replica()).isEqualTo("replica-b");
         assertThat(a.running()).extracting(RunState::id).containsExactly(id(2));
