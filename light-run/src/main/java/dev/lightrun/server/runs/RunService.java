@@ -295,16 +295,28 @@ public final class RunService {
         live.launching(running.id());
         try {
             var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
-            track(running, runner.start(spec), request.isDetached());
+            Execution execution = runner.start(spec);
+            track(running, execution, request.isDetached());
             if (cluster != null) {
-                // Its container exists: the claim can no longer go back to the queue, and its request is dropped.
-                cluster.launched(running.id());
+                // Not before its container has started (start() returns before the image is pulled or built): until
+                // then a replica that dies leaves the claim to go back to the queue.
+                execution.started().thenRunAsync(() -> markLaunched(running.id()), Thread.ofVirtual()::start);
             }
         } catch (RuntimeException e) {
             log.error("run {} - could not be started", running.id(), e);
             complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), RunErrorCode.START_FAILED));
         } finally {
             live.launched(running.id());
+        }
+    }
+
+    /** A claimed run's container has started: the claim can no longer go back to the queue, its request is dropped. */
+    private void markLaunched(String id) {
+        try {
+            cluster.launched(id);
+        } catch (RuntimeException e) {
+            // The run goes on; only if this replica went silent now would it be started again elsewhere.
+            log.warn("run {} - could not record its start in the shared queue: {}", id, e.getMessage());
         }
     }
 
