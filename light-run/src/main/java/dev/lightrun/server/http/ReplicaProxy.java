@@ -1,5 +1,7 @@
 package dev.lightrun.server.http;
 
+import dev.lightrun.server.model.ApiError;
+import dev.lightrun.server.model.ApiException;
 import io.javalin.http.Context;
 
 import java.io.IOException;
@@ -32,8 +34,11 @@ final class ReplicaProxy {
         return ctx.header(FORWARDED) != null;
     }
 
-    /** Answers {@code ctx} with what {@code replicaUrl} answers to the same GET. */
-    static void relay(Context ctx, String replicaUrl) throws IOException, InterruptedException {
+    /**
+     * Answers {@code ctx} with what {@code replicaUrl} (replica {@code replica}'s address) answers to the same GET;
+     * 503 when that replica does not answer (down, or not reachable from here).
+     */
+    static void relay(Context ctx, String replica, String replicaUrl) throws IOException, InterruptedException {
         String query = ctx.queryString();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(replicaUrl + ctx.path()
                         + (query == null ? "" : "?" + query)))
@@ -42,7 +47,15 @@ final class ReplicaProxy {
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
-        HttpResponse<InputStream> answer = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> answer;
+        try {
+            answer = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            // Nothing sent to the caller yet: a clear answer rather than an internal error.
+            throw new ApiException(ApiError.UNAVAILABLE, "this run is executed by replica '" + replica + "', which"
+                    + " does not answer (" + e.getClass().getSimpleName() + "); its live log is there: retry when it"
+                    + " is back");
+        }
         ctx.status(answer.statusCode());
         for (String name : PASSED_BACK) {
             answer.headers().firstValue(name).ifPresent(value -> ctx.header(name, value));
