@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -250,7 +251,7 @@ class ReplicasIT {
         JsonNode stopState = b.awaitFinished(ticking, Duration.ofSeconds(20));
         assertThat(stopState.path("status").asText()).isEqualTo("cancelled");
         assertThat(stopState.path("errorCode").asText()).isEqualTo("STOPPED");
-        assertThat(follow.ended().get(10, java.util.concurrent.TimeUnit.SECONDS)).as("the follow's status")
+        assertThat(follow.ended().get(10, TimeUnit.SECONDS)).as("the follow's status")
                 .isEqualTo(200);
         assertThat(String.join("\n", follow.lines()) + "\n").as("the followed lines are the run's log")
                 .isEqualTo(b.logs(ticking, ""));

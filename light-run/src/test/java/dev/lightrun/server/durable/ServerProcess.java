@@ -97,9 +97,9 @@ final class ServerProcess implements AutoCloseable {
                     "--callback-allow", "127.0.0.0/8"));
             // Bursts of runs must not queue or 429, unless the setup gives its own cap (an option given twice is
             // refused).
-            for (Map.Entry<String, String> cap : Map.of("--max-concurrent", "16", "--max-queue", "1000").entrySet()) {
-                if (!flags.contains(cap.getKey())) {
-                    command.addAll(List.of(cap.getKey(), cap.getValue()));
+            for (List<String> cap : List.of(List.of("--max-concurrent", "16"), List.of("--max-queue", "1000"))) {
+                if (!flags.contains(cap.getFirst())) {
+                    command.addAll(cap);
                 }
             }
             command.addAll(flags);
