@@ -44,6 +44,16 @@ public interface Execution {
     /** Completes once the run has ended and its container is removed; never completes exceptionally. */
     CompletableFuture<RunResult> result();
 
+    /**
+     * Completes once the run's container has started (a warm one: has been handed the run); never when the run ends
+     * before that (refused, cancelled, its image not built). {@link Runner#start} returns before the image is pulled or
+     * built and before the container exists: this says when it does. An implementation that cannot tell completes it
+     * at once.
+     */
+    default CompletableFuture<Void> started() {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Blocks until the run has ended. */
     default RunResult await() throws InterruptedException {
         try {

@@ -56,7 +56,7 @@ final class LogRoutes {
             Optional<String> executing = runs.executingElsewhere(run);
             if (executing.isPresent()) {
                 // Its live log is written on that replica's disk; once it ends, its log is in the archive.
-                ReplicaProxy.relay(ctx, executing.get());
+                ReplicaProxy.relay(ctx, run.replica(), executing.get());
                 return;
             }
         }

@@ -35,10 +35,10 @@ final class ReplicaProxy {
     }
 
     /**
-     * Answers {@code ctx} with what {@code replicaUrl} answers to the same GET; 503 {@code unavailable} when that
-     * replica cannot be reached.
+     * Answers {@code ctx} with what {@code replicaUrl} (replica {@code replica}'s address) answers to the same GET;
+     * 503 when that replica does not answer (down, or not reachable from here).
      */
-    static void relay(Context ctx, String replicaUrl) throws IOException, InterruptedException {
+    static void relay(Context ctx, String replica, String replicaUrl) throws IOException, InterruptedException {
         String query = ctx.queryString();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(replicaUrl + ctx.path()
                         + (query == null ? "" : "?" + query)))
@@ -51,10 +51,10 @@ final class ReplicaProxy {
         try {
             answer = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
-            // Nothing is written yet: the caller gets what a lifecycle call to a silent replica gets, not a 500.
-            throw new ApiException(ApiError.UNAVAILABLE, "the replica executing this run (" + replicaUrl + ") does"
-                    + " not answer: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())
-                    + "; retry when it is back, or forget it (light-run replicas forget)");
+            // Nothing sent to the caller yet: a clear answer rather than an internal error.
+            throw new ApiException(ApiError.UNAVAILABLE, "this run is executed by replica '" + replica + "', which"
+                    + " does not answer (" + e.getClass().getSimpleName() + "); its live log is there: retry when it"
+                    + " is back");
         }
         ctx.status(answer.statusCode());
         for (String name : PASSED_BACK) {

@@ -305,20 +305,34 @@ public final class RunService {
         live.launching(running.id());
         try {
             var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
-            track(running, runner.start(spec), request.isDetached());
-            if (cluster != null && !cluster.launched(running.id())) {
-                // Its claim went back to the queue while this replica was stalled (longer than the silence), and
-                // another replica may run it: this start must not go on, nor record anything for the run.
-                log.warn("run {} - its claim was given back to the queue while it started here; stopping it",
-                        running.id());
-                abandoned.add(running.id());
-                live.execution(running.id()).ifPresent(Execution::cancel);
+            Execution execution = runner.start(spec);
+            track(running, execution, request.isDetached());
+            if (cluster != null) {
+                // Not before its container has started (start() returns before the image is pulled or built): until
+                // then a replica that dies leaves the claim to go back to the queue.
+                execution.started().thenRunAsync(() -> markLaunched(running.id()), Thread.ofVirtual()::start);
             }
         } catch (RuntimeException e) {
             log.error("run {} - could not be started", running.id(), e);
             complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), RunErrorCode.START_FAILED));
         } finally {
             live.launched(running.id());
+        }
+    }
+
+    /** A claimed run's container has started: the claim can no longer go back to the queue, its request is dropped. */
+    private void markLaunched(String id) {
+        try {
+            if (!cluster.launched(id)) {
+                // Its claim went back to the queue while this replica was stalled (longer than the silence), and
+                // another replica may run it: this start must not go on, nor record anything for the run.
+                log.warn("run {} - its claim was given back to the queue while it started here; stopping it", id);
+                abandoned.add(id);
+                live.execution(id).ifPresent(Execution::cancel);
+            }
+        } catch (RuntimeException e) {
+            // The run goes on; only if this replica went silent now would it be started again elsewhere.
+            log.warn("run {} - could not record its start in the shared queue: {}", id, e.getMessage());
         }
     }
 

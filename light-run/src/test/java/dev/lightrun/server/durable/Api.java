@@ -28,9 +28,21 @@ final class Api {
             .build();
 
     private final URI base;
+    /** Sent as {@code Authorization: Bearer} with every request; null: none. */
+    private final String token;
 
     Api(URI base) {
+        this(base, null);
+    }
+
+    private Api(URI base, String token) {
         this.base = base;
+        this.token = token;
+    }
+
+    /** The same server, every request with {@code Authorization: Bearer <token>}. */
+    Api withToken(String value) {
+        return new Api(base, value);
     }
 
     URI uri(String path) {
@@ -38,7 +50,7 @@ final class Api {
     }
 
     HttpResponse<String> get(String path) {
-        return ServerProcess.send(CLIENT, HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build());
+        return ServerProcess.send(CLIENT, request(path).timeout(Duration.ofSeconds(30)).GET().build());
     }
 
     HttpResponse<String> post(String path, Object body) {
@@ -46,7 +58,7 @@ final class Api {
     }
 
     HttpResponse<String> delete(String path) {
-        return ServerProcess.send(CLIENT, HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).DELETE().build());
+        return ServerProcess.send(CLIENT, request(path).timeout(Duration.ofSeconds(30)).DELETE().build());
     }
 
     /** A request sent without waiting for the answer (a sync run the test does not block on). */
@@ -54,22 +66,36 @@ final class Api {
         return CLIENT.sendAsync(postRequest(path, body, timeout), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A request to {@code path}, with the token when there is one. */
+    HttpRequest.Builder request(String path) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri(path));
+        return token == null ? builder : builder.header("Authorization", "Bearer " + token);
+    }
+
     private HttpRequest postRequest(String path, Object body, Duration timeout) {
-        return HttpRequest.newBuilder(uri(path))
+        return request(path)
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : write(body)))
                 .build();
     }
 
-    /** Submits a detached run and returns its id (asserting the 202). */
+    /** Submits a detached run and returns its id (asserting the 202 and that it started at once). */
     String submitDetached(Map<String, Object> request) {
+        return submitDetached(request, "running");
+    }
+
+    /**
+     * Submits a detached run and returns its id, asserting the 202 and the status it was accepted in ({@code queued}
+     * on a replica: every run goes through the queue replicas share).
+     */
+    String submitDetached(Map<String, Object> request, String acceptedStatus) {
         Map<String, Object> body = new java.util.LinkedHashMap<>(request);
         body.put("detached", true);
         HttpResponse<String> response = post("/run", body);
         assertThat(response.statusCode()).as("POST /run (detached): %s", response.body()).isEqualTo(202);
         JsonNode accepted = json(response);
-        assertThat(accepted.path("status").asText()).isEqualTo("running");
+        assertThat(accepted.path("status").asText()).isEqualTo(acceptedStatus);
         return accepted.path("id").asText();
     }
 
@@ -90,10 +116,10 @@ final class Api {
         return run(id).path("status").asText();
     }
 
-    /** Waits until the run has ended and returns its final state. */
+    /** Waits until the run has ended (neither queued nor running) and returns its final state. */
     JsonNode awaitFinished(String id, Duration atMost) {
         await("run " + id + " finished").atMost(atMost).pollInterval(Duration.ofMillis(100))
-                .until(() -> !status(id).equals("running"));
+                .until(() -> !List.of("queued", "running").contains(status(id)));
         return run(id);
     }
 

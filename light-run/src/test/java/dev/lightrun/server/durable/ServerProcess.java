@@ -93,8 +93,15 @@ final class ServerProcess implements AutoCloseable {
             command.addAll(jvmOptions);
             command.addAll(List.of("-cp", JAR.toString(), MAIN, "serve", "--port", "0",
                     "--data-dir", dataDir.toString(), "--artifacts-dir", artifactsDir.toString(),
-                    // Receivers listen on loopback (refused by default), and bursts of runs must not queue or 429.
-                    "--callback-allow", "127.0.0.0/8", "--max-concurrent", "16", "--max-queue", "1000"));
+                    // Receivers listen on loopback (refused by default).
+                    "--callback-allow", "127.0.0.0/8"));
+            // Bursts of runs must not queue or 429, unless the setup gives its own cap (an option given twice is
+            // refused).
+            for (List<String> cap : List.of(List.of("--max-concurrent", "16"), List.of("--max-queue", "1000"))) {
+                if (!flags.contains(cap.getFirst())) {
+                    command.addAll(cap);
+                }
+            }
             command.addAll(flags);
             command.addAll(List.of(extraFlags));
             return command;

@@ -43,6 +43,7 @@ final class DockerExecution implements Execution {
     private final ContainerFilesExtractor extractor;
     private final RunCleanup cleanup;
     private final CompletableFuture<RunResult> result = new CompletableFuture<>();
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final Map<String, Duration> timings = new LinkedHashMap<>();
     private volatile String containerId;
     private volatile boolean abandoned;
@@ -116,6 +117,11 @@ final class DockerExecution implements Execution {
     }
 
     @Override
+    public CompletableFuture<Void> started() {
+        return started;
+    }
+
+    @Override
     public boolean isPaused() {
         return control.isPaused();
     }
@@ -141,6 +147,7 @@ final class DockerExecution implements Execution {
             startedAt = launched.startedAt();
             RunningContainer container = new RunningContainer(docker, runId(), containerId);
             control.started(container, launched.timeLeft());
+            started.complete(null);
             long waitStarted = System.nanoTime();
             exitCode = warm != null ? warm.container().awaitExit(runId()) : container.awaitExit();
             exitedAt = Instant.now();

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 import static dev.lightrun.runner.docker.DockerTestSupport.BUSYBOX;
 import static dev.lightrun.runner.docker.DockerTestSupport.describe;
@@ -96,11 +97,29 @@ class ImagesAndBuildIT {
     }
 
     @Test
+    void startedCompletesOnceTheContainerRunsNotWhileItsImageIsBuilt() throws Exception {
+        List<String> steps = List.of("sleep 1 # " + UUID.randomUUID());
+        docker.trackImage(ImageResolver.BUILD_REPOSITORY + ":" + ImageResolver.cacheKey(BUSYBOX, steps));
+        RunSpec spec = docker.busybox("echo hi").buildSteps(steps).buildTimeout(Duration.ofSeconds(60)).build();
+
+        Execution execution = docker.runner().start(spec);
+        CompletableFuture<List<String>> containersWhenStarted = execution.started()
+                .thenApply(started -> docker.containersOf(Set.of(spec.runId())));
+
+        assertThat(execution.started()).as("while its image is built").isNotDone();
+        RunResult result = execution.await(Duration.ofSeconds(60)).orElseThrow();
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(containersWhenStarted.getNow(null)).as("its container when started() completed").hasSize(1);
+    }
+
+    @Test
     void missingImageReportsImageNotFoundAndLeavesNoContainer() throws Exception {
         RunSpec spec = RunSpec.builder("light-run-test/does-not-exist:nope").runId(docker.runId())
                 .entrypoint("true").build();
 
-        RunResult result = docker.runner().run(spec);
+        Execution execution = docker.runner().start(spec);
+        RunResult result = execution.await(Duration.ofSeconds(60)).orElseThrow();
+        assertThat(execution.started()).as("never started").isNotDone();
 
         assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.FAILED);
         assertThat(result.error().code()).isEqualTo(ErrorCode.IMAGE_NOT_FOUND);
