@@ -48,6 +48,7 @@ final class ReplicaMember implements AutoCloseable {
     private final Settings settings;
     private final SharedQueue queue;
     private final RunService service;
+    private final ReplicaRuns runs;
     private final ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("light-run-heartbeat").factory());
     private final ExecutorService commands = Executors.newSingleThreadExecutor(
@@ -55,7 +56,8 @@ final class ReplicaMember implements AutoCloseable {
     private final ConcurrentHashMap<Long, CompletableFuture<Void>> awaiting = new ConcurrentHashMap<>();
     private final Instant startedAt = Instant.now();
 
-    ReplicaMember(Cluster cluster, Settings settings, SharedQueue queue, RunService service) {
+    ReplicaMember(Cluster cluster, Settings settings, SharedQueue queue, RunService service, ReplicaRuns runs) {
+        this.runs = runs;
         this.cluster = cluster;
         this.settings = settings;
         this.queue = queue;
@@ -86,7 +88,7 @@ final class ReplicaMember implements AutoCloseable {
             beat();
             cluster.releaseSilentClaims(settings.silence());
             // What a lost signal would have said.
-            service.settleFinishedElsewhere();
+            runs.settleFinishedElsewhere();
             runCommands();
         } catch (RuntimeException e) {
             log.warn("replica - heartbeat failed: {}", e.getMessage());
@@ -100,7 +102,7 @@ final class ReplicaMember implements AutoCloseable {
         }
         String finished = Cluster.Signal.finishedRun(payload);
         if (finished != null) {
-            service.finishedElsewhere(finished);
+            runs.finishedElsewhere(finished);
             return;
         }
         if (settings.name().equals(Cluster.Signal.commandFor(payload))) {
@@ -117,7 +119,7 @@ final class ReplicaMember implements AutoCloseable {
         }
         if (payload.equals(Cluster.Signal.RECONNECTED)) {
             queue.wake();
-            service.settleFinishedElsewhere();
+            runs.settleFinishedElsewhere();
             runCommands();
             awaiting.values().forEach(waiting -> waiting.complete(null));
         }
@@ -138,11 +140,11 @@ final class ReplicaMember implements AutoCloseable {
         String message = null;
         try {
             switch (command.action()) {
-                case CANCEL -> service.cancelHere(command.runId());
-                case STOP -> service.stopHere(command.runId(), command.signal(),
+                case CANCEL -> service.local().cancel(command.runId());
+                case STOP -> service.local().stop(command.runId(), command.signal(),
                         Duration.ofMillis(command.graceMs() == null ? 0 : command.graceMs()));
-                case PAUSE -> service.pauseHere(command.runId());
-                case RESUME -> service.resumeHere(command.runId());
+                case PAUSE -> service.local().pause(command.runId());
+                case RESUME -> service.local().resume(command.runId());
             }
             log.info("run {} - {} asked by another replica", command.runId(), command.action().name().toLowerCase());
         } catch (ApiException e) {

@@ -8,7 +8,6 @@ import dev.lightrun.runner.LogSink;
 import dev.lightrun.runner.PoolStats;
 import dev.lightrun.runner.RunResult;
 import dev.lightrun.runner.Runner;
-import dev.lightrun.runner.RunnerException;
 import dev.lightrun.server.artifacts.ArtifactStore;
 import dev.lightrun.server.callbacks.CallbackOutbox;
 import dev.lightrun.server.logs.RunLogs;
@@ -31,10 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -57,6 +53,7 @@ public final class RunService {
     private final ObjectMapper json;
     private final ArtifactEviction eviction;
     private final LiveRuns live = new LiveRuns();
+    private final LocalControl control;
     private final FinalStates finishing = new FinalStates();
     private final Admission admission;
     private final Function<String, Quota> restartQuotas;
@@ -64,12 +61,8 @@ public final class RunService {
     private final RequestQuotas requestQuotas;
     private final RunEvents events;
     private volatile boolean shuttingDown;
-    /** With replicas sharing the store: the shared queue, this replica's membership (null on a single server). */
-    private volatile SharedQueue shared;
-    private volatile ReplicaMember member;
-    private volatile Cluster cluster;
-    /** Runs this replica started after their claim had gone back to the queue: stopped, and recorded by nobody here. */
-    private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
+    /** With replicas sharing the store: what differs for this one (null on a single server). */
+    private volatile ReplicaRuns replica;
 
     public RunService(Runner runner, RunStore store, ArtifactStore artifacts, CallbackOutbox callbacks,
                       RunSpecFactory specs, RunLogs logs, ObjectMapper json, long maxArtifactsBytes,
@@ -108,6 +101,7 @@ public final class RunService {
         this.specs = specs;
         this.logs = logs;
         this.json = json;
+        this.control = new LocalControl(live, admission::withdraw, this::get, this::complete);
         this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, live::contains,
                 events::evicted);
     }
@@ -119,10 +113,8 @@ public final class RunService {
      */
     public void joinCluster(Cluster cluster, String name, String instance, String host, Supplier<String> url,
                             Duration heartbeat, Duration silence, int slots, int maxQueue) {
-        this.cluster = cluster;
-        this.shared = new SharedQueue(cluster, slots, maxQueue, this::quotaOf, this::startClaimed);
-        this.member = new ReplicaMember(cluster, new ReplicaMember.Settings(name, instance, host, url, heartbeat,
-                silence), shared, this);
+        this.replica = new ReplicaRuns(cluster, new ReplicaRuns.Parts(this, store, finishing, live, events, logs,
+                callbacks, json, this::quotaOf), name, instance, host, url, heartbeat, silence, slots, maxQueue);
     }
 
     private Quota quotaOf(String owner) {
@@ -175,8 +167,8 @@ public final class RunService {
         RunPlan plan = new RunPlan(request.extract(), timeout, request.callbackUrl(), request.callbackSecret());
         CompletableFuture<RunState> finished = new CompletableFuture<>();
         RunState queued = RunState.queued(id, request.image(), caller.name(), request.isDetached(), now);
-        if (shared != null) {
-            return admitShared(queued, plan, request, caller, finished);
+        if (replica != null) {
+            return replica.admit(queued, plan, requestBytes(request), request.isDetached(), caller, finished);
         }
         // The store write happens inside admit(), under the admission lock, so queue order and stored order agree.
         Admission.Decision decision = admission.admit(id, caller.name(), caller.quota(), () -> {
@@ -215,75 +207,6 @@ public final class RunService {
         }
     }
 
-    /** Admits a run into the queue replicas share; a replica with a free slot (this one first) claims it. */
-    private Submitted admitShared(RunState queued, RunPlan plan, RunRequest request, Caller caller,
-                                  CompletableFuture<RunState> finished) {
-        String id = queued.id();
-        // Before it is in the queue: a replica may claim and finish it at once. Only a sync run's caller waits here
-        // (and learns of its end from the executing replica's signal); a detached run's waiters are where it runs.
-        if (!request.isDetached()) {
-            finishing.put(id, finished);
-        }
-        Cluster.Enqueued result;
-        try {
-            result = shared.enqueue(queued, plan, requestBytes(request), caller.quota());
-        } catch (RuntimeException e) {
-            finishing.drop(id);
-            throw e;
-        }
-        switch (result) {
-            case QUEUE_FULL -> {
-                finishing.drop(id);
-                throw new ApiException(ApiError.QUEUE_FULL, "every slot is busy and the queue is full ("
-                        + shared.length() + " waiting across the replicas); retry later");
-            }
-            case OWNER_QUEUE_FULL -> {
-                finishing.drop(id);
-                throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name() + "' already has "
-                        + caller.quota().maxQueued() + " run(s) waiting, its maxQueued quota; retry when one has"
-                        + " started").withField("quota", "maxQueued");
-            }
-            default -> {
-                // The run's events (its span, its meters) are told by the replica that claims it, which also ends
-                // them: this one may never hear of it again.
-                log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
-                shared.wake();
-                return new Submitted(queued, finished);
-            }
-        }
-    }
-
-    /** A run this replica claimed from the shared queue (already recorded running here): starts it. */
-    private void startClaimed(Cluster.Claimed claimed) {
-        RunState running = claimed.running();
-        RunRequest request;
-        try {
-            request = json.readValue(claimed.request(), RunRequest.class);
-        } catch (IOException | RuntimeException e) {
-            complete(running.endedWithoutContainer(RunStatus.FAILED, "its queued request could not be read back: "
-                    + e.getMessage(), RunErrorCode.LOST));
-            return;
-        }
-        Duration waited = Duration.between(running.queuedAt(), running.startedAt());
-        finishing.expect(running.id());
-        events.accepted(running);
-        events.started(running, waited.isNegative() ? Duration.ZERO : waited);
-        log.info("run {} - started after {} ms in the queue", running.id(), waited.toMillis());
-        launch(running, request);
-    }
-
-    /** Another replica stored a run's final state: whoever waits here for it gets it. */
-    void finishedElsewhere(String id) {
-        if (finishing.waited().contains(id) && !live.contains(id)) {
-            store.find(id).filter(state -> state.status().isTerminal()).ifPresent(state -> finishing.complete(id, state));
-        }
-    }
-
-    /** {@link #finishedElsewhere} for every run waited for here (a signal may have been missed). */
-    void settleFinishedElsewhere() {
-        finishing.waited().forEach(this::finishedElsewhere);
-    }
-
     /**
      * Waits (at most {@code limit}) until a run this process is finishing has its final state stored; returns at once
      * for a run that is not in flight here (already recorded, or never ours).
@@ -301,38 +224,20 @@ public final class RunService {
     }
 
     /** Starts a run that holds a slot; a failure to start ends it failed (and frees the slot). */
-    private void launch(RunState running, RunRequest request) {
+    void launch(RunState running, RunRequest request) {
         live.launching(running.id());
         try {
             var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
             Execution execution = runner.start(spec);
             track(running, execution, request.isDetached());
-            if (cluster != null) {
-                // Not before its container has started (start() returns before the image is pulled or built): until
-                // then a replica that dies leaves the claim to go back to the queue.
-                execution.started().thenRunAsync(() -> markLaunched(running.id()), Thread.ofVirtual()::start);
+            if (replica != null) {
+                replica.watchLaunch(running.id(), execution);
             }
         } catch (RuntimeException e) {
             log.error("run {} - could not be started", running.id(), e);
             complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), RunErrorCode.START_FAILED));
         } finally {
             live.launched(running.id());
-        }
-    }
-
-    /** A claimed run's container has started: the claim can no longer go back to the queue, its request is dropped. */
-    private void markLaunched(String id) {
-        try {
-            if (!cluster.launched(id)) {
-                // Its claim went back to the queue while this replica was stalled (longer than the silence), and
-                // another replica may run it: this start must not go on, nor record anything for the run.
-                log.warn("run {} - its claim was given back to the queue while it started here; stopping it", id);
-                abandoned.add(id);
-                live.execution(id).ifPresent(Execution::cancel);
-            }
-        } catch (RuntimeException e) {
-            // The run goes on; only if this replica went silent now would it be started again elsewhere.
-            log.warn("run {} - could not record its start in the shared queue: {}", id, e.getMessage());
         }
     }
 
@@ -356,10 +261,7 @@ public final class RunService {
 
     private void finish(RunState accepted, RunResult result) {
         live.remove(accepted.id());
-        if (abandoned.remove(accepted.id())) {
-            // Not this replica's run any more: its state and log are the replica's that claimed it again.
-            logs.deleteLocal(accepted.id());
-            shared.release(accepted.id());
+        if (replica != null && replica.endAbandoned(accepted.id())) {
             return;
         }
         complete(RunStates.finished(accepted, result));
@@ -391,23 +293,13 @@ public final class RunService {
                     callbackBody, 0));
         }
         finishing.complete(id, done);
-        if (shared != null) {
-            signalFinished(id);
-            shared.release(id);
+        if (replica != null) {
+            replica.ended(id);
         } else if (!shuttingDown) {
             startWaiting(admission.release(id));
         } else {
             // Waiting runs stay in line (and queued in the store) for the next start.
             admission.free(id);
-        }
-    }
-
-    /** Tells the other replicas a run ended (a client may wait for it there). */
-    private void signalFinished(String id) {
-        try {
-            cluster.signal(Cluster.Signal.finished(id));
-        } catch (RuntimeException e) {
-            log.warn("run {} - could not tell the other replicas it ended: {}", id, e.getMessage());
         }
     }
 
@@ -430,16 +322,14 @@ public final class RunService {
      */
     public void recover() {
         eviction.loadSizes();
-        new RunRecovery(this, runner, store, artifacts, callbacks, specs, logs, json, cluster).run();
+        new RunRecovery(this, runner, store, artifacts, callbacks, specs, logs, json,
+                replica == null ? null : replica.cluster()).run();
     }
 
     /** A run found running at start-up: it holds a slot again and is followed to its end. */
     void reattached(RunState state, Execution execution) {
-        if (shared != null) {
-            shared.occupy(state.id());
-            // Its container exists (this replica may have stopped before recording that): no longer a claim that
-            // could go back to the queue.
-            cluster.launched(state.id());
+        if (replica != null) {
+            replica.reattached(state.id());
         } else {
             admission.occupy(state.id(), state.owner());
         }
@@ -457,9 +347,8 @@ public final class RunService {
 
     /** Starts the queued runs that free slots allow (after recovery put them back in line). */
     void startQueued() {
-        if (shared != null) {
-            member.start();
-            shared.start();
+        if (replica != null) {
+            replica.start();
         } else {
             startWaiting(admission.fill());
         }
@@ -471,15 +360,8 @@ public final class RunService {
      */
     public void shutdown(Duration grace) {
         shuttingDown = true;
-        if (shared != null) {
-            // No more claims; queued runs wait in the database for any replica. A client waiting here for a run
-            // that is not executing here gets its state now.
-            shared.close();
-            for (String id : finishing.waited()) {
-                if (!live.contains(id)) {
-                    store.find(id).ifPresent(state -> finishing.complete(id, state));
-                }
-            }
+        if (replica != null) {
+            replica.stopClaiming();
         }
         // Queued runs stay queued in the store and start after the next start; a client waiting for one gets its
         // queued state now rather than a dropped connection.
@@ -507,8 +389,8 @@ public final class RunService {
 
     /** Stops the heartbeat and command handling (after this replica's sync runs are recorded). */
     private void closeMembership() {
-        if (member != null) {
-            member.close();
+        if (replica != null) {
+            replica.leave();
         }
     }
 
@@ -531,100 +413,40 @@ public final class RunService {
      * With replicas, a run another replica executes is cancelled there (see {@link ReplicaMember#forward}).
      */
     public void cancel(String id) {
-        if (member != null && !live.contains(id)) {
-            Optional<RunState> queued = cluster.withdraw(id);
-            if (queued.isPresent()) {
-                complete(queued.get().endedWithoutContainer(RunStatus.CANCELLED, "run was cancelled while queued",
-                        RunErrorCode.CANCELLED));
-                return;
-            }
-            if (forwarded(id, Cluster.Command.Action.CANCEL, null, null)) {
-                return;
-            }
-        }
-        cancelHere(id);
-    }
-
-    /** {@link #cancel} of a run of this process. */
-    void cancelHere(String id) {
-        Optional<Admission.Waiting> queued = admission.withdraw(id);
-        if (queued.isPresent()) {
-            complete(queued.get().state().endedWithoutContainer(RunStatus.CANCELLED, "run was cancelled while queued",
-                    RunErrorCode.CANCELLED));
+        if (replica != null && !live.contains(id)
+                && (replica.cancelQueued(id) || replica.forwarded(id, Cluster.Command.Action.CANCEL, null, null))) {
             return;
         }
-        if (live.cancelWhileStarting(id)) {
-            log.info("run {} - cancel requested while it was starting", id);
-            return;
-        }
-        if (!running(id).cancel()) {
-            throw ApiException.notFound("run " + id + " is not running");
-        }
+        control.cancel(id);
     }
 
     /** Signal, then kill after {@code grace}; the run ends {@code cancelled}. */
     public void stop(String id, String signal, Duration grace) {
         if (!forwarded(id, Cluster.Command.Action.STOP, signal, grace)) {
-            stopHere(id, signal, grace);
-        }
-    }
-
-    void stopHere(String id, String signal, Duration grace) {
-        if (!running(id).stop(signal, grace)) {
-            throw ApiException.notFound("run " + id + " is not running");
+            control.stop(id, signal, grace);
         }
     }
 
     public void pause(String id) {
         if (!forwarded(id, Cluster.Command.Action.PAUSE, null, null)) {
-            pauseHere(id);
+            control.pause(id);
         }
     }
 
     public void resume(String id) {
         if (!forwarded(id, Cluster.Command.Action.RESUME, null, null)) {
-            resumeHere(id);
+            control.resume(id);
         }
     }
 
-    void pauseHere(String id) {
-        control(id, Execution::pause);
-    }
-
-    void resumeHere(String id) {
-        control(id, Execution::resume);
-    }
-
-    /**
-     * Carries a lifecycle call to the replica executing the run, when that is another replica; false when the run is
-     * this process's (or not running anywhere), which then answers itself.
-     */
+    /** Whether another replica executes the run and took the call (see {@link ReplicaRuns#forwarded}). */
     private boolean forwarded(String id, Cluster.Command.Action action, String signal, Duration grace) {
-        if (member == null || live.contains(id)) {
-            return false;
-        }
-        RunState state = get(id);
-        String replica = state.replica();
-        if (state.status().isTerminal() || replica == null || replica.equals(member.settings().name())) {
-            return false;
-        }
-        member.forward(replica, id, action, signal, grace);
-        return true;
+        return replica != null && replica.forwarded(id, action, signal, grace);
     }
 
-    private void control(String id, Consumer<Execution> action) {
-        Execution execution = running(id);
-        try {
-            action.accept(execution);
-        } catch (RunnerException e) {
-            throw ApiException.fromRunner(e);
-        }
-    }
-
-    private Execution running(String id) {
-        RunState state = get(id);
-        return live.execution(id).filter(execution -> !state.status().isTerminal())
-                .orElseThrow(() -> ApiException.notFound("run " + id + " is not running"));
+    /** The calls of {@link #cancel}, {@link #stop}, {@link #pause}, {@link #resume} for this process's runs only. */
+    LocalControl local() {
+        return control;
     }
 
     /** Deletes a finished run and its files. 409 while it runs. */
@@ -643,17 +465,17 @@ public final class RunService {
 
     /** Runs waiting for a slot: in this process's queue, or with replicas in the shared one (a database count). */
     public int queueLength() {
-        return shared != null ? shared.length() : admission.queueLength();
+        return replica != null ? replica.queueLength() : admission.queueLength();
     }
 
     /** This replica's name; empty on a single server. */
     public Optional<String> replicaName() {
-        return member == null ? Optional.empty() : Optional.of(member.settings().name());
+        return replica == null ? Optional.empty() : Optional.of(replica.name());
     }
 
     /** Every replica sharing the store (alive or not); empty on a single server. */
     public List<Cluster.Replica> replicas() {
-        return member == null ? List.of() : member.replicas();
+        return replica == null ? List.of() : replica.replicas();
     }
 
     /**
@@ -661,11 +483,7 @@ public final class RunService {
      * when the run is this process's, not executing, or its replica has no address.
      */
     public Optional<String> executingElsewhere(RunState state) {
-        if (member == null || state.status().isTerminal() || state.replica() == null
-                || state.replica().equals(member.settings().name()) || live.contains(state.id())) {
-            return Optional.empty();
-        }
-        return cluster.urlOf(state.replica());
+        return replica == null ? Optional.empty() : replica.executingElsewhere(state);
     }
 
     /**
@@ -675,29 +493,10 @@ public final class RunService {
      * this replica or one still alive. Returns how many runs ended.
      */
     public int forgetReplica(String name) {
-        if (member == null) {
+        if (replica == null) {
             throw ApiException.notFound("this server is not one of several replicas");
         }
-        if (name.equals(member.settings().name())) {
-            throw ApiException.conflict("replica '" + name + "' is this one; stop it, then forget it from another");
-        }
-        Cluster.Replica replica = member.replicas().stream().filter(r -> r.name().equals(name)).findFirst()
-                .orElseThrow(() -> ApiException.notFound("replica '" + name + "' is not known"));
-        if (replica.alive()) {
-            throw ApiException.conflict("replica '" + name + "' is alive (last heartbeat " + replica.heartbeatAt()
-                    + "); stop it before forgetting it");
-        }
-        Cluster.Adopted adopted = cluster.adoptRunsOf(name);
-        for (RunState state : adopted.running()) {
-            complete(state.endedWithoutContainer(RunStatus.FAILED, "its replica '" + name + "' was declared gone"
-                    + " (light-run replicas forget) while it ran", RunErrorCode.REPLICA_LOST));
-        }
-        store.pendingCallbacks().stream().filter(callback -> adopted.callbacks().contains(callback.runId()))
-                .forEach(callbacks::send);
-        cluster.remove(name);
-        log.info("replica {} - forgotten: {} run(s) ended {}, {} callback(s) taken over", name,
-                adopted.running().size(), RunErrorCode.REPLICA_LOST, adopted.callbacks().size());
-        return adopted.running().size();
+        return replica.forget(name);
     }
 
     /** What the engine says about itself; throws when the daemon does not answer. */
