@@ -110,9 +110,10 @@ class ReplicasCliIT {
             assertThat(ended.path("status").asText()).isEqualTo("failed");
             assertThat(ended.path("errorCode").asText()).isEqualTo("REPLICA_LOST");
             assertThat(ended.path("error").asText()).contains("its replica 'replica-b' was declared gone");
-            // The replica that forgot it took the run over (it sends its callback): the state names that one now.
-            assertThat(ended.path("replica").asText()).isEqualTo("replica-a");
-            assertThat(cli(a, "get", id).outLines()).contains("replica:   replica-a");
+            // The replica that forgot it took the run over (it sends its callback), but the state still names the
+            // replica it executed on: that is where it was lost.
+            assertThat(ended.path("replica").asText()).isEqualTo("replica-b");
+            assertThat(cli(a, "get", id).outLines()).contains("replica:   replica-b");
             Outcome after = cli(a, "replicas", "list");
             assertThat(after.outLines()).hasSize(2).last().asString().startsWith("replica-a *");
             Outcome again = cli(a, "replicas", "forget", "replica-b");

@@ -380,6 +380,7 @@ class ReplicasIT {
             assertThat(ended.path("status").asText()).isEqualTo("failed");
             assertThat(ended.path("errorCode").asText()).isEqualTo("REPLICA_LOST");
             assertThat(ended.path("error").asText()).contains("'a'");
+            assertThat(ended.path("replica").asText()).as("where it was lost").isEqualTo("a");
             await("the callback").atMost(Duration.ofSeconds(15)).until(() -> !receiver.received().isEmpty());
             await("no second delivery").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4))
                     .until(() -> receiver.received().size() == 1);
