@@ -58,6 +58,11 @@ final class LiveRuns {
         return true;
     }
 
+    /** Whether the run is being handed to the runner and has no execution yet. */
+    boolean starting(String id) {
+        return launching.contains(id) && !executions.containsKey(id);
+    }
+
     Optional<Execution> execution(String id) {
         return Optional.ofNullable(executions.get(id)).map(Tracked::execution);
     }

@@ -83,7 +83,11 @@ final class LocalControl {
 
     private Execution running(String id) {
         RunState state = stateOf.apply(id);
-        return live.execution(id).filter(execution -> !state.status().isTerminal())
-                .orElseThrow(() -> ApiException.notFound("run " + id + " is not running"));
+        Optional<Execution> execution = live.execution(id).filter(running -> !state.status().isTerminal());
+        if (execution.isEmpty() && live.starting(id)) {
+            // Recorded running, its container not there yet: "not running" would be false; a retry works in a moment.
+            throw ApiException.conflict("run " + id + " is starting; retry in a moment");
+        }
+        return execution.orElseThrow(() -> ApiException.notFound("run " + id + " is not running"));
     }
 }

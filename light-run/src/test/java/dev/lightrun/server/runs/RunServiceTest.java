@@ -193,6 +193,31 @@ class RunServiceTest {
     }
 
     @Test
+    void stopOrPauseOfARunBeingHandedToTheRunnerIsAConflictToRetryNotANotFound() {
+        service(1, 5);
+        String first = service.submit(detached(), Caller.OPEN).accepted().id();
+        String second = service.submit(detached(), Caller.OPEN).accepted().id();
+        List<ApiException> refusals = new ArrayList<>();
+        runner.onNextStart(spec -> {
+            for (Runnable call : List.<Runnable>of(() -> service.stop(second, "TERM", Duration.ofSeconds(1)),
+                    () -> service.pause(second))) {
+                try {
+                    call.run();
+                } catch (ApiException e) {
+                    refusals.add(e);
+                }
+            }
+        });
+
+        runner.execution(first).succeed();
+
+        assertThat(refusals).extracting(ApiException::error).containsExactly(ApiError.CONFLICT, ApiError.CONFLICT);
+        assertThat(refusals).allSatisfy(e -> assertThat(e.getMessage()).contains("is starting; retry"));
+        service.stop(second, "TERM", Duration.ofSeconds(1));
+        assertThat(runner.execution(second).stopSignal()).isEqualTo("TERM");
+    }
+
+    @Test
     void queuedRunStartsWithItsOwnRequest() {
         service(1, 5);
         String first = service.submit(sync(), Caller.OPEN).accepted().id();
