@@ -3,6 +3,7 @@ package dev.lightrun.runner;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * Runs containers. The SDK's one seam: Docker today ({@code dev.lightrun.runner.docker.DockerRunner}), Kubernetes
@@ -15,6 +16,20 @@ public interface Runner extends AutoCloseable {
      * reported in its {@link RunResult}, not thrown.
      */
     Execution start(RunSpec spec);
+
+    /**
+     * As {@link #start(RunSpec)}, asking {@code mayStart} once, at the last moment before the workload may begin (the
+     * container created and filled, just before its start; a warm container, just before it is handed the run): when
+     * it answers false the run ends {@code cancelled} without its workload ever having run. For a caller that must
+     * record, before anything runs, that the run is its own (a replica claiming from a shared queue). This default asks
+     * before {@link #start(RunSpec)}; a runner with a later moment overrides it.
+     */
+    default Execution start(RunSpec spec, BooleanSupplier mayStart) {
+        if (!mayStart.getAsBoolean()) {
+            throw new RunnerException(ErrorCode.CANCELLED, "run " + spec.runId() + " may not start");
+        }
+        return start(spec);
+    }
 
     /** Starts a run and waits for its result. */
     default RunResult run(RunSpec spec) throws InterruptedException {

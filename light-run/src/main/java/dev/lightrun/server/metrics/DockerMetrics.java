@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -88,6 +89,11 @@ final class DockerMetrics implements Runner {
     @Override
     public Execution start(RunSpec spec) {
         return counted("start", () -> runner.start(spec));
+    }
+
+    @Override
+    public Execution start(RunSpec spec, BooleanSupplier mayStart) {
+        return counted("start", () -> runner.start(spec, mayStart));
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.lightrun.server.runs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.lightrun.runner.Execution;
 import dev.lightrun.server.callbacks.CallbackOutbox;
 import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.model.ApiError;
@@ -49,7 +48,7 @@ final class ReplicaRuns {
     private final RunLogs logs;
     private final CallbackOutbox callbacks;
     private final ObjectMapper json;
-    /** Runs this replica started after their claim had gone back to the queue: stopped, and recorded by nobody here. */
+    /** Runs whose claim had gone back to the queue before their workload began here: recorded by nobody here. */
     private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
 
     /** The parts of the run service it works with, and this replica's settings. */
@@ -135,30 +134,30 @@ final class ReplicaRuns {
     }
 
     /**
-     * Once the run's container has started (not when {@code start()} returns, before the image is pulled or built:
-     * until then a replica that dies leaves the claim to go back to the queue), the claim is recorded launched.
+     * Asked by the runner just before a claimed run's workload may begin (its container created and filled): records
+     * the claim launched, so it can no longer go back to the queue, and drops its request. False when the claim went
+     * back to the queue meanwhile (this replica was stalled past the silence) and another replica may run it: the run
+     * then ends here without its workload ever running, and nothing is recorded for it here. Until this moment a
+     * replica that dies leaves its claim to go back to the queue; from it on, never.
      */
-    void watchLaunch(String id, Execution execution) {
-        execution.started().thenRunAsync(() -> markLaunched(id), Thread.ofVirtual()::start);
-    }
-
-    private void markLaunched(String id) {
+    boolean mayStart(String id) {
         try {
-            if (!cluster.launched(id)) {
-                // Its claim went back to the queue while this replica was stalled (longer than the silence), and
-                // another replica may run it: this start must not go on, nor record anything for the run.
-                log.warn("run {} - its claim was given back to the queue while it started here; stopping it", id);
-                abandoned.add(id);
-                live.execution(id).ifPresent(Execution::cancel);
+            if (cluster.launched(id)) {
+                return true;
             }
+            log.warn("run {} - its claim was given back to the queue while it was being prepared here; not starting it",
+                    id);
+            abandoned.add(id);
+            return false;
         } catch (RuntimeException e) {
-            // The run goes on; only if this replica went silent now would it be started again elsewhere.
-            log.warn("run {} - could not record its start in the shared queue: {}", id, e.getMessage());
+            // The database is away: starting is the lesser risk (a second start needs this replica silent as well).
+            log.warn("run {} - could not record its start in the shared queue ({}); starting it", id, e.getMessage());
+            return true;
         }
     }
 
     /**
-     * A run that ended here was abandoned ({@link #markLaunched}): its slot is freed and its local log removed, and
+     * A run that ended here was abandoned ({@link #mayStart}): its slot is freed and its local log removed, and
      * true tells the caller to record nothing (its state and log are the replica's that claimed it again).
      */
     boolean endAbandoned(String id) {

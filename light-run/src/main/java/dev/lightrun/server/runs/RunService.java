@@ -228,12 +228,15 @@ public final class RunService {
         live.launching(running.id());
         try {
             var spec = specs.create(running.id(), request, logs.writerFor(running.id()));
-            Execution execution = runner.start(spec);
+            // A replica records the run as launched just before its workload may begin (and does not begin it when
+            // its claim went back to the queue meanwhile): never both here and on the replica that claimed it again.
+            Execution execution = replica == null ? runner.start(spec)
+                    : runner.start(spec, () -> replica.mayStart(running.id()));
             track(running, execution, request.isDetached());
-            if (replica != null) {
-                replica.watchLaunch(running.id(), execution);
-            }
         } catch (RuntimeException e) {
+            if (replica != null && replica.endAbandoned(running.id())) {
+                return;
+            }
             log.error("run {} - could not be started", running.id(), e);
             complete(running.endedWithoutContainer(RunStatus.FAILED, "could not start: " + e.getMessage(), RunErrorCode.START_FAILED));
         } finally {

@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -48,6 +49,12 @@ public final class FakeRunner implements Runner {
 
     @Override
     public Execution start(RunSpec spec) {
+        return start(spec, () -> true);
+    }
+
+    /** Asks {@code mayStart} after the {@link #onNextStart} hook, as a real runner asks just before the workload. */
+    @Override
+    public Execution start(RunSpec spec, BooleanSupplier mayStart) {
         Consumer<RunSpec> hook = onStart.getAndSet(null);
         if (hook != null) {
             hook.accept(spec);
@@ -59,6 +66,9 @@ public final class FakeRunner implements Runner {
         FakeExecution execution = new FakeExecution(spec.runId(), spec, null);
         executions.put(spec.runId(), execution);
         started.add(spec);
+        if (!mayStart.getAsBoolean()) {
+            execution.cancel();
+        }
         return execution;
     }
 

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -48,6 +49,8 @@ final class DockerExecution implements Execution {
     private volatile String containerId;
     private volatile boolean abandoned;
     private volatile Runnable beforeResult = () -> { };
+    /** Asked once, just before the workload may begin (see {@link dev.lightrun.runner.Runner#start(RunSpec, BooleanSupplier)}). */
+    private volatile BooleanSupplier mayStart = () -> true;
     /**
      * Whether the run's bind-mounted files folder is this execution's to delete: it made it, or it re-attached to the
      * run that did. A folder that was there already belongs to another run with the same id and is never touched.
@@ -91,6 +94,21 @@ final class DockerExecution implements Execution {
         this.logs = new LogPump(docker, spec.runId(), spec.logSink(), spec.logCapBytes());
         this.extractor = new ContainerFilesExtractor(docker, spec);
         this.cleanup = new RunCleanup(docker, context.bindFiles(), spec.runId());
+    }
+
+    /** Set before the run is launched: its last say before the workload begins. */
+    void mayStart(BooleanSupplier value) {
+        this.mayStart = value;
+    }
+
+    /** True when the caller refused the start at the last moment: the run then ends cancelled, its workload never run. */
+    private boolean startRefused() {
+        if (mayStart.getAsBoolean()) {
+            return false;
+        }
+        log.info("run {} - its start was refused by its caller", runId());
+        control.cancel();
+        return true;
     }
 
     /** Runs just before the result completes (the runner forgets the run there). */
@@ -209,7 +227,7 @@ final class DockerExecution implements Execution {
             timed("upload", () -> launcher.upload(containerId));
         }
         launcher.connectExtraNetworks(containerId);
-        if (!control.claimable()) {
+        if (!control.claimable() || startRefused()) {
             return null;
         }
         timed("attach", attaching::awaitAttached);
@@ -228,7 +246,7 @@ final class DockerExecution implements Execution {
         containerId = pooled.containerId();
         bindFolder = pooled.folder();
         control.created();
-        if (!control.claimable()) {
+        if (!control.claimable() || startRefused()) {
             return null;
         }
         timed("claim", () -> {

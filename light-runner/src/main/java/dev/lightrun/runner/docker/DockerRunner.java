@@ -36,6 +36,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -121,13 +122,21 @@ public final class DockerRunner implements Runner {
 
     @Override
     public Execution start(RunSpec spec) {
+        return start(spec, () -> true);
+    }
+
+    /** Asks {@code mayStart} with the container created and filled, just before its start (or its warm hand-over). */
+    @Override
+    public Execution start(RunSpec spec, BooleanSupplier mayStart) {
         Objects.requireNonNull(spec, "spec was not specified");
+        Objects.requireNonNull(mayStart, "mayStart was not specified");
         if (closed.get()) {
             throw new IllegalStateException("runner is closed");
         }
         PooledContainer pooled = pools.take(spec);
         DockerExecution execution = pooled == null ? new DockerExecution(docker, spec, context)
                 : new DockerExecution(docker, spec, context, null, new DockerExecution.Warm(pooled, pools));
+        execution.mayStart(mayStart);
         try {
             launch(execution);
         } catch (RuntimeException e) {

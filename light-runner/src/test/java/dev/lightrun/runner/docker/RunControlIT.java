@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -63,6 +64,40 @@ class RunControlIT {
         assertThat(result.stdout()).isEqualTo("started\n");
         assertThat(execution.cancel()).as("cancel after the end").isFalse();
         assertThat(execution.stop("SIGTERM", Duration.ofSeconds(1))).as("stop after the end").isFalse();
+    }
+
+    @Test
+    void aRefusedStartEndsTheRunCancelledWithItsWorkloadNeverRunAndNoContainerLeft() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        AtomicReference<List<String>> containersWhenAsked = new AtomicReference<>();
+        RunSpec spec = docker.busybox("echo should-not-run").build();
+
+        Execution execution = docker.runner().start(spec, () -> {
+            asked.incrementAndGet();
+            containersWhenAsked.set(docker.containersOf(Set.of(spec.runId())));
+            return false;
+        });
+        RunResult result = execution.await(Duration.ofSeconds(30)).orElseThrow();
+
+        assertThat(asked).as("asked once").hasValue(1);
+        assertThat(containersWhenAsked.get()).as("asked with its container created, at the last moment").hasSize(1);
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.CANCELLED);
+        assertThat(result.error().code()).isEqualTo(ErrorCode.CANCELLED);
+        assertThat(result.stdout()).isEmpty();
+        assertThat(execution.started()).as("never started").isNotDone();
+        assertThat(docker.containersOf(Set.of(spec.runId()))).isEmpty();
+    }
+
+    @Test
+    void anAllowedStartIsAskedOnceAndRuns() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+
+        RunResult result = docker.runner().start(docker.busybox("echo ran").build(), () -> asked.incrementAndGet() > 0)
+                .await(Duration.ofSeconds(30)).orElseThrow();
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.stdout()).isEqualTo("ran\n");
+        assertThat(asked).hasValue(1);
     }
 
     @Test

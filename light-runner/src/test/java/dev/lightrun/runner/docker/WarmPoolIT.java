@@ -120,6 +120,23 @@ class WarmPoolIT {
     }
 
     @Test
+    void aRefusedStartNeverHandsThePooledContainerTheRun() throws Exception {
+        awaitFilled(warm, BUSYBOX);
+        RunSpec spec = busybox("echo should-not-run").build();
+
+        RunResult result = warm.start(spec, () -> false).await(Duration.ofSeconds(30)).orElseThrow();
+
+        assertThat(result.status()).as(describe(result)).isEqualTo(RunStatus.CANCELLED);
+        assertThat(result.stdout()).isEmpty();
+        assertThat(result.start()).as("it had taken a pooled container").isEqualTo(StartKind.WARM);
+        RunResult next = warm.run(busybox("echo next").build());
+        assertThat(next.status()).as(describe(next)).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(next.stdout()).isEqualTo("next\n");
+        // Full again for the tests after this one, which count on a warm start.
+        awaitFilled(warm, BUSYBOX);
+    }
+
+    @Test
     void envValuesNeverReachTheContainersConfig() throws Exception {
         CapturingSink sink = new CapturingSink();
         Execution execution = warm.start(busybox("hostname; sleep 30").env("TOKEN", "s3cr3t-value").logSink(sink).build());
