@@ -22,6 +22,7 @@ import java.util.List;
  */
 final class ReplicaProxy {
     static final String FORWARDED = "X-Light-Run-Forwarded";
+    private static final Duration ANSWER_WITHIN = Duration.ofSeconds(30);
     private static final List<String> PASSED_BACK = List.of("Content-Type", "X-Light-Run-Log-Dropped");
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
             .version(HttpClient.Version.HTTP_1_1).build();
@@ -42,7 +43,9 @@ final class ReplicaProxy {
         String query = ctx.queryString();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(replicaUrl + ctx.path()
                         + (query == null ? "" : "?" + query)))
-                .header(FORWARDED, "1").GET();
+                // Until the answer's headers: a replica that accepts the connection and then hangs is not waited for
+                // forever (the body of a follow then streams for as long as the run lasts).
+                .timeout(ANSWER_WITHIN).header(FORWARDED, "1").GET();
         String authorization = ctx.header("Authorization");
         if (authorization != null) {
             request.header("Authorization", authorization);
