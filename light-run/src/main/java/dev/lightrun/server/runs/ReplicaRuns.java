@@ -127,7 +127,7 @@ final class ReplicaRuns {
         }
         Duration waited = Duration.between(running.queuedAt(), running.startedAt());
         finishing.expect(running.id());
-        events.accepted(running);
+        events.accepted(running, claimed.traceparent());
         events.started(running, waited.isNegative() ? Duration.ZERO : waited);
         log.info("run {} - started after {} ms in the queue", running.id(), waited.toMillis());
         service.launch(running, request);

@@ -6,6 +6,7 @@ import dev.lightrun.server.model.RunState;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What happens to runs, as the {@link RunService} reports it: for metrics, traces and log correlation, which it knows
@@ -51,6 +52,19 @@ public interface RunEvents {
     default void evicted(String runId) {
     }
 
+    /**
+     * The W3C {@code traceparent} of the work going on in the calling thread (the {@code POST /run} request's span),
+     * or null: stored with a run another replica may start, to parent its span there.
+     */
+    default String traceparent() {
+        return null;
+    }
+
+    /** {@link #accepted(RunState)} of a run submitted elsewhere, whose submitting request had {@code traceparent}. */
+    default void accepted(RunState run, String traceparent) {
+        accepted(run);
+    }
+
     /** Every listener of {@code listeners}, in order. */
     static RunEvents all(List<RunEvents> listeners) {
         List<RunEvents> copy = List.copyOf(listeners);
@@ -58,6 +72,16 @@ public interface RunEvents {
             @Override
             public void accepted(RunState run) {
                 copy.forEach(l -> l.accepted(run));
+            }
+
+            @Override
+            public void accepted(RunState run, String traceparent) {
+                copy.forEach(l -> l.accepted(run, traceparent));
+            }
+
+            @Override
+            public String traceparent() {
+                return copy.stream().map(RunEvents::traceparent).filter(Objects::nonNull).findFirst().orElse(null);
             }
 
             @Override

@@ -168,7 +168,9 @@ public final class RunService {
         CompletableFuture<RunState> finished = new CompletableFuture<>();
         RunState queued = RunState.queued(id, request.image(), caller.name(), request.isDetached(), now);
         if (replica != null) {
-            return replica.admit(queued, plan, requestBytes(request), request.isDetached(), caller, finished);
+            // Its span begins where it is claimed: the submitting request's trace goes along, to be its parent there.
+            return replica.admit(queued, plan.withTraceparent(events.traceparent()), requestBytes(request),
+                    request.isDetached(), caller, finished);
         }
         // The store write happens inside admit(), under the admission lock, so queue order and stored order agree.
         Admission.Decision decision = admission.admit(id, caller.name(), caller.quota(), () -> {

@@ -162,8 +162,15 @@ public interface Cluster extends AutoCloseable {
         }
     }
 
-    /** A claimed run, now running here, and the request to start it with (JSON). */
-    record Claimed(RunState running, byte[] request) {
+    /**
+     * A claimed run, now running here, the request to start it with (JSON), and the trace parent of the request that
+     * submitted it (null: none).
+     */
+    record Claimed(RunState running, byte[] request, String traceparent) {
+        public Claimed(RunState running, byte[] request) {
+            this(running, request, null);
+        }
+
         @Override
         public String toString() {
             return "Claimed[" + running.id() + "]";

@@ -97,8 +97,9 @@ final class PostgresQueue {
                 String owner;
                 RunState queued;
                 byte[] request;
+                String traceparent;
                 try (PreparedStatement st = c.prepareStatement("""
-                        SELECT r.id, r.owner, r.state, r.request FROM runs r
+                        SELECT r.id, r.owner, r.state, r.request, r.plan FROM runs r
                         LEFT JOIN queue_turns t ON t.owner = COALESCE(r.owner, '')
                         WHERE r.status = 'queued' AND r.replica IS NULL AND NOT (COALESCE(r.owner, '') = ANY (?))
                         ORDER BY COALESCE(t.last_served, 0), r.id
@@ -112,6 +113,7 @@ final class PostgresQueue {
                         owner = rs.getString(2);
                         queued = StoredJson.read(rs.getString(3), RunState.class);
                         request = rs.getBytes(4);
+                        traceparent = StoredJson.read(rs.getString(5), RunPlan.class).traceparent();
                     }
                 }
                 Integer cap = owner == null ? null : maxConcurrentOf.apply(owner);
@@ -133,7 +135,7 @@ final class PostgresQueue {
                     st.setString(1, owner == null ? "" : owner);
                     st.executeUpdate();
                 }
-                return Optional.of(new Claimed(running, request));
+                return Optional.of(new Claimed(running, request, traceparent));
             }
         });
     }

@@ -58,6 +58,19 @@ public final class RunTracing implements RunEvents {
         begin(run, Context.current(), run.queuedAt());
     }
 
+    /** The current span's W3C traceparent (the {@code POST /run} request's, on its thread); null outside a span. */
+    @Override
+    public String traceparent() {
+        SpanContext context = Span.current().getSpanContext();
+        return context.isValid() ? format(context) : null;
+    }
+
+    /** A run submitted on another replica: its span is the child of that replica's request span, when it sent one. */
+    @Override
+    public void accepted(RunState run, String traceparent) {
+        begin(run, Traceparents.parent(traceparent), run.queuedAt());
+    }
+
     @Override
     public void reattached(RunState run) {
         // A run of the previous process: its parent trace is not known any more.
@@ -143,6 +156,10 @@ public final class RunTracing implements RunEvents {
         if (context == null || !context.isValid()) {
             return null;
         }
+        return format(context);
+    }
+
+    private static String format(SpanContext context) {
         return "00-" + context.getTraceId() + "-" + context.getSpanId() + "-" + context.getTraceFlags().asHex();
     }
 }

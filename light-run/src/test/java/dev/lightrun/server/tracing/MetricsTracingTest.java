@@ -122,6 +122,40 @@ class MetricsTracingTest {
     }
 
     @Test
+    void aRunStartedByAnotherReplicaIsTheChildOfTheRequestThatSubmittedIt() {
+        Map<String, String> headers = Map.of("traceparent", "00-" + CALLER_TRACE + "-" + CALLER_SPAN + "-01");
+        // Replica a: the request's thread hands its trace to the run it queues.
+        HttpTracing.Request request = tracing.http().begin("POST", headers::get);
+        String handedOver = tracing.runs().traceparent();
+        request.end("POST", "/run", 200);
+        assertThat(tracing.runs().traceparent()).as("outside a request").isNull();
+        // Replica b (here the same tracer): it claims the run and begins its span with that parent.
+        RunState claimed = RunState.running("01a2323f-5838-7000-9e6e-ddc496dd67a8", "alpine:3", "admin", true,
+                Instant.now());
+        tracing.runs().accepted(claimed, handedOver);
+        tracing.runs().finished(finished(claimed, claimed.queuedAt(), Map.of("run", 5L)));
+
+        SpanData http = span("POST /run");
+        SpanData run = span("light-run.run");
+        assertThat(handedOver).isEqualTo("00-" + CALLER_TRACE + "-" + http.getSpanId() + "-01");
+        assertThat(run.getTraceId()).isEqualTo(CALLER_TRACE);
+        assertThat(run.getParentSpanId()).isEqualTo(http.getSpanId());
+    }
+
+    @Test
+    void aMalformedOrMissingHandedOverParentStartsARootSpan() {
+        for (String parent : new String[] {null, "garbage", "00-" + "0".repeat(32) + "-" + "0".repeat(16) + "-01"}) {
+            exporter.reset();
+            RunState claimed = RunState.running("01a2323f-5838-7000-9e6e-ddc496dd67a9", "alpine:3", "admin", true,
+                    Instant.now());
+            tracing.runs().accepted(claimed, parent);
+            tracing.runs().finished(finished(claimed, claimed.queuedAt(), Map.of("run", 5L)));
+
+            assertThat(span("light-run.run").getParentSpanContext().isValid()).as(String.valueOf(parent)).isFalse();
+        }
+    }
+
+    @Test
     void requestWithoutTraceparentStartsATraceAndUnknownRunsHaveNoTraceparent() {
         HttpTracing.Request request = tracing.http().begin("GET", name -> null);
         request.end("GET", null, 404);
