@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -68,6 +69,7 @@ final class Admission {
 
     private final int maxConcurrent;
     private final int maxQueue;
+    private final Consumer<String> onTaken;
     private final ReentrantLock lock = new ReentrantLock();
     /** Tenants with a slot or a waiting run; a HashMap, so the owner-less tenant's key is null. */
     private final Map<String, Tenant> tenants = new HashMap<>();
@@ -81,11 +83,21 @@ final class Admission {
     private long served;
 
     Admission(int maxConcurrent, int maxQueue) {
+        this(maxConcurrent, maxQueue, id -> { });
+    }
+
+    /**
+     * @param onTaken told, under the lock, of each queued run's id as it is handed a slot: from then on it is in
+     *                neither the queue nor (yet) the runner, and a cancel must still find it (see
+     *                {@link LiveRuns#launching})
+     */
+    Admission(int maxConcurrent, int maxQueue, Consumer<String> onTaken) {
         if (maxConcurrent < 1 || maxQueue < 0) {
             throw new IllegalArgumentException("maxConcurrent must be >= 1 and maxQueue >= 0");
         }
         this.maxConcurrent = maxConcurrent;
         this.maxQueue = maxQueue;
+        this.onTaken = onTaken;
     }
 
     /**
@@ -187,6 +199,7 @@ final class Admission {
                     ring.addLast(next);
                 }
                 take(waiting.state().id(), next);
+                onTaken.accept(waiting.state().id());
                 start.add(waiting);
             }
             return start;

@@ -90,7 +90,9 @@ public final class RunService {
                int maxConcurrent, int maxQueue, Function<String, Quota> restartQuotas, RunEvents events,
                LongSupplier nanoTime) {
         this.events = events;
-        this.admission = new Admission(maxConcurrent, maxQueue);
+        // A queued run handed a slot counts as being launched at once, under the admission lock: a cancel between
+        // that moment and its launch would otherwise find it neither queued nor starting (and answer 404).
+        this.admission = new Admission(maxConcurrent, maxQueue, live::launching);
         this.restartQuotas = restartQuotas;
         this.rates = new RateLimiter(nanoTime);
         this.requestQuotas = new RequestQuotas(specs);

@@ -17,6 +17,7 @@ import dev.lightrun.server.logs.RunLogs;
 import dev.lightrun.server.model.Caller;
 import dev.lightrun.server.model.ApiError;
 import dev.lightrun.server.model.ApiException;
+import dev.lightrun.server.model.Quota;
 import dev.lightrun.server.model.RunErrorCode;
 import dev.lightrun.server.model.RunIds;
 import dev.lightrun.server.model.RunPlan;
@@ -33,6 +34,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -69,6 +71,16 @@ class RunServiceTest {
 
     private RunService service(int maxConcurrent, int maxQueue) {
         return service(maxConcurrent, maxQueue, Long.MAX_VALUE);
+    }
+
+    /** As {@link #service(int, int)}, telling {@code events} of every run's lifecycle. */
+    private RunService service(int maxConcurrent, int maxQueue, RunEvents events) {
+        service(maxConcurrent, maxQueue);
+        service = new RunService(runner, store, artifacts, outbox, new RunSpecFactory(artifacts::folderOf,
+                Duration.ofMinutes(5), 64 * 1024, false, RunPolicy.builder().build()),
+                new RunLogs(dir.resolve("logs"), 1024 * 1024, Json.MAPPER), Json.MAPPER, Long.MAX_VALUE,
+                maxConcurrent, maxQueue, owner -> Quota.UNLIMITED, events);
+        return service;
     }
 
     @AfterEach
@@ -190,6 +202,32 @@ class RunServiceTest {
         assertThat(runner.execution(second).cancelled()).isTrue();
         assertThat(stored(second).status()).isEqualTo(RunStatus.CANCELLED);
         assertThat(stored(second).errorCode()).isEqualTo(RunErrorCode.CANCELLED);
+    }
+
+    @Test
+    void aCancelBetweenAQueuedRunGettingItsSlotAndItsLaunchIsCarriedOut() {
+        AtomicReference<RunService> self = new AtomicReference<>();
+        List<String> answered = new ArrayList<>();
+        // Told between the queued run's start being recorded and its hand-over to the runner: the moment a cancel
+        // found it neither queued nor starting (404, and the run went on).
+        RunEvents cancelOnStart = new RunEvents() {
+            @Override
+            public void started(RunState run, Duration queueWait) {
+                if (!queueWait.isZero()) {
+                    self.get().cancel(run.id());
+                    answered.add(run.id());
+                }
+            }
+        };
+        self.set(service(1, 5, cancelOnStart));
+        String first = service.submit(detached(), Caller.OPEN).accepted().id();
+        String second = service.submit(detached(), Caller.OPEN).accepted().id();
+
+        runner.execution(first).succeed();
+
+        assertThat(answered).containsExactly(second);
+        assertThat(runner.execution(second).cancelled()).isTrue();
+        assertThat(stored(second).status()).isEqualTo(RunStatus.CANCELLED);
     }
 
     @Test
