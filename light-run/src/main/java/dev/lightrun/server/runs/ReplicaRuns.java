@@ -67,7 +67,7 @@ final class ReplicaRuns {
         this.logs = parts.logs();
         this.callbacks = parts.callbacks();
         this.json = parts.json();
-        this.queue = new SharedQueue(cluster, slots, maxQueue, parts.quotas(), this::startClaimed);
+        this.queue = new SharedQueue(cluster, slots, maxQueue, parts.quotas(), live::launching, this::startClaimed);
         this.member = new ReplicaMember(cluster, new ReplicaMember.Settings(name, instance, host, url, heartbeat,
                 silence), queue, service, this);
     }
@@ -121,6 +121,7 @@ final class ReplicaRuns {
         try {
             request = json.readValue(claimed.request(), RunRequest.class);
         } catch (IOException | RuntimeException e) {
+            live.launched(running.id());
             service.complete(running.endedWithoutContainer(RunStatus.FAILED, "its queued request could not be read"
                     + " back: " + e.getMessage(), RunErrorCode.LOST));
             return;

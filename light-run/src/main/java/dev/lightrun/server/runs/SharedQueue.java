@@ -31,6 +31,7 @@ final class SharedQueue implements AutoCloseable {
     private final int maxQueue;
     private final Function<String, Quota> quotas;
     private final Consumer<Cluster.Claimed> starter;
+    private final Consumer<String> onClaimed;
     /** Runs holding one of this replica's slots: claimed here, or re-attached at start-up. */
     private final Set<String> holding = ConcurrentHashMap.newKeySet();
     private final Object wake = new Object();
@@ -47,6 +48,17 @@ final class SharedQueue implements AutoCloseable {
      */
     SharedQueue(Cluster cluster, int slots, int maxQueue, Function<String, Quota> quotas,
                 Consumer<Cluster.Claimed> starter) {
+        this(cluster, slots, maxQueue, quotas, id -> { }, starter);
+    }
+
+    /**
+     * @param onClaimed told of a claimed run's id on the claimer's thread, before {@code starter} gets it on another:
+     *                  the run is then recorded running here but not yet handed to the runner, and a cancel must
+     *                  still find it (see {@link LiveRuns#launching})
+     */
+    SharedQueue(Cluster cluster, int slots, int maxQueue, Function<String, Quota> quotas, Consumer<String> onClaimed,
+                Consumer<Cluster.Claimed> starter) {
+        this.onClaimed = onClaimed;
         this.cluster = cluster;
         this.slots = slots;
         this.maxQueue = maxQueue;
@@ -132,6 +144,7 @@ final class SharedQueue implements AutoCloseable {
                 return;
             }
             holding.add(claimed.get().running().id());
+            onClaimed.accept(claimed.get().running().id());
             starts.execute(() -> starter.accept(claimed.get()));
         }
     }
