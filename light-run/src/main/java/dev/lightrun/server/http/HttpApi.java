@@ -192,7 +192,7 @@ public final class HttpApi {
             body.put("version", version);
             body.put("dockerVersion", engine.version());
             body.put("dockerApiVersion", engine.apiVersion());
-            runs.replicaName().ifPresent(name -> {
+            runs.replicas().self().ifPresent(name -> {
                 body.put("replica", name);
                 body.put("replicas", ReplicaRoutes.forHealth(runs));
             });

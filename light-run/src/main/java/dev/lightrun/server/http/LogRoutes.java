@@ -53,7 +53,7 @@ final class LogRoutes {
         boolean follow = followParam.equals("true");
         boolean jsonl = format.equals("jsonl");
         if (!ReplicaProxy.forwarded(ctx)) {
-            Optional<String> executing = runs.executingElsewhere(run);
+            Optional<String> executing = runs.replicas().executingElsewhere(run);
             if (executing.isPresent()) {
                 // Its live log is written on that replica's disk; once it ends, its log is in the archive.
                 ReplicaProxy.relay(ctx, run.replica(), executing.get());

@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * GET /replicas (admin): every replica sharing the store, alive or not, with its host, address and load; DELETE
- * /replicas/{name} (admin): declares a silent replica gone for good (see {@link RunService#forgetReplica}). On a single
+ * /replicas/{name} (admin): declares a silent replica gone for good (see {@link dev.lightrun.server.runs.Replicas#forget}). On a single
  * server the list is empty and there is nothing to forget.
  */
 final class ReplicaRoutes {
@@ -22,14 +22,14 @@ final class ReplicaRoutes {
 
     void list(Context ctx) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("self", runs.replicaName().orElse(null));
-        body.put("replicas", runs.replicas().stream().map(ReplicaRoutes::full).toList());
+        body.put("self", runs.replicas().self().orElse(null));
+        body.put("replicas", runs.replicas().list().stream().map(ReplicaRoutes::full).toList());
         ctx.json(body);
     }
 
     void forget(Context ctx) {
         String name = ctx.pathParam("name");
-        int ended = runs.forgetReplica(name);
+        int ended = runs.replicas().forget(name);
         ctx.json(Map.of("replica", name, "runsEnded", ended));
     }
 
@@ -58,7 +58,7 @@ final class ReplicaRoutes {
     /** /health's view of the replicas: empty on a single server. */
     static List<Map<String, Object>> forHealth(RunService runs) {
         try {
-            return runs.replicas().stream().map(ReplicaRoutes::brief).toList();
+            return runs.replicas().list().stream().map(ReplicaRoutes::brief).toList();
         } catch (RuntimeException e) {
             // The database is away: /health still says how Docker is; the store's trouble shows in the run calls.
             return List.of();

@@ -34,7 +34,7 @@ import java.util.function.Supplier;
  * single server does the same way (starting, finishing, recovery, control of its own runs) and asks this class only
  * where replicas differ.
  */
-final class ReplicaRuns {
+final class ReplicaRuns implements Replicas {
     private static final Logger log = LoggerFactory.getLogger(ReplicaRuns.class);
 
     private final Cluster cluster;
@@ -248,8 +248,8 @@ final class ReplicaRuns {
         return true;
     }
 
-    /** The API address of the replica executing the run, when that is another replica (see RunService). */
-    Optional<String> executingElsewhere(RunState state) {
+    @Override
+    public Optional<String> executingElsewhere(RunState state) {
         if (state.status().isTerminal() || state.replica() == null || state.replica().equals(name())
                 || live.contains(state.id())) {
             return Optional.empty();
@@ -261,7 +261,13 @@ final class ReplicaRuns {
         return member.settings().name();
     }
 
-    List<Cluster.Replica> replicas() {
+    @Override
+    public Optional<String> self() {
+        return Optional.of(name());
+    }
+
+    @Override
+    public List<Cluster.Replica> list() {
         return member.replicas();
     }
 
@@ -269,12 +275,12 @@ final class ReplicaRuns {
         return queue.length();
     }
 
-    /** See {@link RunService#forgetReplica}. */
-    int forget(String name) {
+    @Override
+    public int forget(String name) {
         if (name.equals(name())) {
             throw ApiException.conflict("replica '" + name + "' is this one; stop it, then forget it from another");
         }
-        Cluster.Replica replica = replicas().stream().filter(r -> r.name().equals(name)).findFirst()
+        Cluster.Replica replica = list().stream().filter(r -> r.name().equals(name)).findFirst()
                 .orElseThrow(() -> ApiException.notFound("replica '" + name + "' is not known"));
         if (replica.alive()) {
             throw ApiException.conflict("replica '" + name + "' is alive (last heartbeat " + replica.heartbeatAt()

@@ -29,7 +29,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -52,10 +51,12 @@ public final class RunService {
     private final RunLogs logs;
     private final ObjectMapper json;
     private final ArtifactEviction eviction;
+    private final RunEnding ending;
     private final LiveRuns live = new LiveRuns();
     private final LocalControl control;
     private final FinalStates finishing = new FinalStates();
-    private final Admission admission;
+    /** The single server's queue (unused once it joins a cluster: the replicas' queue is the database's). */
+    private final LocalQueue local;
     private final Function<String, Quota> restartQuotas;
     private final RateLimiter rates;
     private final RequestQuotas requestQuotas;
@@ -92,7 +93,8 @@ public final class RunService {
         this.events = events;
         // A queued run handed a slot counts as being launched at once, under the admission lock: a cancel between
         // that moment and its launch would otherwise find it neither queued nor starting (and answer 404).
-        this.admission = new Admission(maxConcurrent, maxQueue, live::launching);
+        this.local = new LocalQueue(maxConcurrent, maxQueue, live::launching, store, finishing, events,
+                this::launch);
         this.restartQuotas = restartQuotas;
         this.rates = new RateLimiter(nanoTime);
         this.requestQuotas = new RequestQuotas(specs);
@@ -103,9 +105,10 @@ public final class RunService {
         this.specs = specs;
         this.logs = logs;
         this.json = json;
-        this.control = new LocalControl(live, admission::withdraw, this::get, this::complete);
+        this.control = new LocalControl(live, local::withdraw, this::get, this::complete);
         this.eviction = new ArtifactEviction(artifacts, logs, store, maxArtifactsBytes, live::contains,
                 events::evicted);
+        this.ending = new RunEnding(store, artifacts, eviction, logs, callbacks, events, finishing, json);
     }
 
     /**
@@ -174,41 +177,7 @@ public final class RunService {
             return replica.admit(queued, plan.withTraceparent(events.traceparent()), requestBytes(request),
                     request.isDetached(), caller, finished);
         }
-        // The store write happens inside admit(), under the admission lock, so queue order and stored order agree.
-        Admission.Decision decision = admission.admit(id, caller.name(), caller.quota(), () -> {
-            store.create(queued, plan, requestBytes(request));
-            finishing.put(id, finished);
-            return new Admission.Waiting(queued, request);
-        });
-        switch (decision) {
-            case REFUSE -> throw new ApiException(ApiError.QUEUE_FULL,
-                    "every slot is busy and the queue is full (" + admission.queueLength() + " waiting); retry later");
-            case REFUSE_TENANT_QUEUE -> throw new ApiException(ApiError.QUOTA_EXCEEDED, "'" + caller.name()
-                    + "' already has " + caller.quota().maxQueued() + " run(s) waiting, its maxQueued quota; retry"
-                    + " when one has started").withField("quota", "maxQueued");
-            case QUEUE -> {
-                events.accepted(queued);
-                events.queued(queued);
-                log.info("run {} - queued (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
-                return new Submitted(queued, finished);
-            }
-            default -> {
-                RunState running = RunState.running(id, request.image(), caller.name(), request.isDetached(), now);
-                try {
-                    store.create(running, plan, null);
-                } catch (RuntimeException e) {
-                    // Not recorded, so not accepted: give the slot back (to a queued run, if one waits).
-                    startWaiting(admission.release(id));
-                    throw e;
-                }
-                finishing.put(id, finished);
-                events.accepted(running);
-                events.started(running, Duration.ZERO);
-                log.info("run {} - accepted (image {}, {})", id, request.image(), request.isDetached() ? "detached" : "sync");
-                launch(running, request);
-                return new Submitted(running, finished);
-            }
-        }
+        return local.admit(queued, plan, request, requestBytes(request), caller, finished);
     }
 
     /**
@@ -248,18 +217,6 @@ public final class RunService {
         }
     }
 
-    /** Starts queued runs that just got a slot. */
-    private void startWaiting(List<Admission.Waiting> next) {
-        for (Admission.Waiting waiting : next) {
-            RunState running = waiting.state().startedNow();
-            store.started(running);
-            events.started(running, Duration.between(running.queuedAt(), running.startedAt()));
-            log.info("run {} - started after {} ms in the queue", running.id(),
-                    Duration.between(running.queuedAt(), running.startedAt()).toMillis());
-            launch(running, waiting.request());
-        }
-    }
-
     private void track(RunState accepted, Execution execution, boolean detached) {
         live.track(accepted.id(), execution, detached);
         // Registered after put, so the removal in finish() always follows it.
@@ -276,50 +233,12 @@ public final class RunService {
 
     void complete(RunState done) {
         String id = done.id();
-        publishArtifacts(done);
-        logs.archive(id);
-        Optional<RunPlan> plan = store.plan(id);
-        byte[] callbackBody = null;
-        if (done.detached() && plan.isPresent() && plan.get().callbackUrl() != null) {
-            try {
-                callbackBody = json.writeValueAsBytes(done);
-            } catch (JsonProcessingException e) {
-                log.error("run {} - could not render the callback body", id, e);
-            }
-        }
-        store.finish(done, callbackBody);
-        if (!done.artifacts().isEmpty()) {
-            artifacts.recordFinished(id, done.artifactBytes());
-            eviction.evictOver(id);
-        }
-        log.info("run {} - {} (exit {}, {} ms{})", id, done.status().json(), done.exitCode(), done.durationMs(),
-                done.errorCode() == null ? "" : ", " + done.errorCode());
-        events.finished(done);
-        if (callbackBody != null) {
-            callbacks.send(new RunStore.PendingCallback(id, plan.get().callbackUrl(), plan.get().callbackSecret(),
-                    callbackBody, 0));
-        }
-        finishing.complete(id, done);
+        ending.record(done);
         if (replica != null) {
             replica.ended(id);
-        } else if (!shuttingDown) {
-            startWaiting(admission.release(id));
         } else {
-            // Waiting runs stay in line (and queued in the store) for the next start.
-            admission.free(id);
-        }
-    }
-
-    /**
-     * Moves a finished run's extracted files where the store serves them from (S3: an upload; a local folder: nothing),
-     * before its final state is stored, so that a state listing artifacts is never read before they can be fetched.
-     * A failed upload is logged; the run keeps its outcome, its files are then not found.
-     */
-    private void publishArtifacts(RunState done) {
-        try {
-            artifacts.publish(done.id());
-        } catch (IOException | RuntimeException e) {
-            log.error("run {} - its artifacts could not be stored: {}", done.id(), e.getMessage(), e);
+            // Shutting down, waiting runs stay in line (and queued in the store) for the next start.
+            local.ended(id, shuttingDown);
         }
     }
 
@@ -338,7 +257,7 @@ public final class RunService {
         if (replica != null) {
             replica.reattached(state.id());
         } else {
-            admission.occupy(state.id(), state.owner());
+            local.occupy(state.id(), state.owner());
         }
         events.reattached(state);
         track(state, execution, state.detached());
@@ -346,10 +265,7 @@ public final class RunService {
 
     /** A run found queued at start-up, back in its owner's line with the quota its key has now. */
     void requeued(RunState state, RunRequest request) {
-        String owner = state.owner();
-        admission.requeue(new Admission.Waiting(state, request),
-                owner == null ? Quota.UNLIMITED : restartQuotas.apply(owner));
-        events.queued(state);
+        local.requeue(state, request, quotaOf(state.owner()));
     }
 
     /** Starts the queued runs that free slots allow (after recovery put them back in line). */
@@ -357,7 +273,7 @@ public final class RunService {
         if (replica != null) {
             replica.start();
         } else {
-            startWaiting(admission.fill());
+            local.startQueued();
         }
     }
 
@@ -372,8 +288,8 @@ public final class RunService {
         }
         // Queued runs stay queued in the store and start after the next start; a client waiting for one gets its
         // queued state now rather than a dropped connection.
-        for (Admission.Waiting waiting : admission.queued()) {
-            finishing.complete(waiting.state().id(), waiting.state());
+        for (RunState waiting : local.waiting()) {
+            finishing.complete(waiting.id(), waiting);
         }
         List<String> sync = live.sync();
         if (sync.isEmpty()) {
@@ -472,38 +388,12 @@ public final class RunService {
 
     /** Runs waiting for a slot: in this process's queue, or with replicas in the shared one (a database count). */
     public int queueLength() {
-        return replica != null ? replica.queueLength() : admission.queueLength();
+        return replica != null ? replica.queueLength() : local.length();
     }
 
-    /** This replica's name; empty on a single server. */
-    public Optional<String> replicaName() {
-        return replica == null ? Optional.empty() : Optional.of(replica.name());
-    }
-
-    /** Every replica sharing the store (alive or not); empty on a single server. */
-    public List<Cluster.Replica> replicas() {
-        return replica == null ? List.of() : replica.replicas();
-    }
-
-    /**
-     * The API address of the replica executing a run that is not this process's (its live log is read there); empty
-     * when the run is this process's, not executing, or its replica has no address.
-     */
-    public Optional<String> executingElsewhere(RunState state) {
-        return replica == null ? Optional.empty() : replica.executingElsewhere(state);
-    }
-
-    /**
-     * Declares a silent replica gone for good: its runs recorded running end failed ({@link RunErrorCode#REPLICA_LOST})
-     * with their callbacks sent from here, its claims never started go back to the queue, its undelivered callbacks
-     * are delivered from here, and its row is deleted. 404 when there is no such replica (or no replicas); 409 for
-     * this replica or one still alive. Returns how many runs ended.
-     */
-    public int forgetReplica(String name) {
-        if (replica == null) {
-            throw ApiException.notFound("this server is not one of several replicas");
-        }
-        return replica.forget(name);
+    /** The replicas sharing the store; {@link Replicas#NONE} on a single server. */
+    public Replicas replicas() {
+        return replica != null ? replica : Replicas.NONE;
     }
 
     /** What the engine says about itself; throws when the daemon does not answer. */

@@ -127,8 +127,8 @@ class RunServiceReplicaTest {
             assertThat(me.running()).isZero();
         });
         assertThat(cluster.calls()).contains("listen");
-        assertThat(service.replicaName()).contains(SELF);
-        assertThat(service.replicas()).extracting(Cluster.Replica::name).containsExactly(SELF);
+        assertThat(service.replicas().self()).contains(SELF);
+        assertThat(service.replicas().list()).extracting(Cluster.Replica::name).containsExactly(SELF);
     }
 
     @Test
@@ -254,7 +254,7 @@ class RunServiceReplicaTest {
                 sent -> sent.command().graceMs()).containsExactly(tuple(Action.STOP, "SIGINT", 2500L),
                 tuple(Action.CANCEL, null, null), tuple(Action.PAUSE, null, null), tuple(Action.RESUME, null, null));
         assertThat(runner.startedIds()).doesNotContain(id);
-        assertThat(service.executingElsewhere(service.get(id))).as("its live log is read there")
+        assertThat(service.replicas().executingElsewhere(service.get(id))).as("its live log is read there")
                 .contains("http://" + OTHER + ":3000");
     }
 
@@ -310,9 +310,9 @@ class RunServiceReplicaTest {
         replica(1);
         cluster.replicaRow(OTHER, true);
 
-        assertRefused(() -> service.forgetReplica("replica-z"), ApiError.NOT_FOUND, "'replica-z' is not known");
-        assertRefused(() -> service.forgetReplica(SELF), ApiError.CONFLICT, "is this one");
-        assertRefused(() -> service.forgetReplica(OTHER), ApiError.CONFLICT, "is alive");
+        assertRefused(() -> service.replicas().forget("replica-z"), ApiError.NOT_FOUND, "'replica-z' is not known");
+        assertRefused(() -> service.replicas().forget(SELF), ApiError.CONFLICT, "is this one");
+        assertRefused(() -> service.replicas().forget(OTHER), ApiError.CONFLICT, "is alive");
         assertThat(cluster.calls()).noneMatch(call -> call.startsWith("adoptRunsOf") || call.startsWith("remove"));
     }
 
@@ -332,7 +332,7 @@ class RunServiceReplicaTest {
                 "{}".getBytes(StandardCharsets.UTF_8));
         cluster.replicaRow(OTHER, false);
 
-        int ended = service.forgetReplica(OTHER);
+        int ended = service.replicas().forget(OTHER);
 
         assertThat(ended).isEqualTo(1);
         RunState lost = service.get(running.accepted().id());
@@ -350,7 +350,7 @@ class RunServiceReplicaTest {
                     assertThat(callback.gaveUp()).isTrue();
                 });
         assertThat(cluster.calls()).containsSubsequence("adoptRunsOf " + OTHER, "remove " + OTHER);
-        assertThat(service.replicas()).extracting(Cluster.Replica::name).containsExactly(SELF);
+        assertThat(service.replicas().list()).extracting(Cluster.Replica::name).containsExactly(SELF);
         assertThat(cluster.signals()).contains(Cluster.Signal.finished(running.accepted().id()));
     }
 }

@@ -12,15 +12,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -149,7 +150,7 @@ class S3ArtifactStoreIT {
         long tail = size - 777;
         assertThat(readBytes(object, tail, 777)).isEqualTo(expected(tail, 777));
         long peak = watch.stop();
-        System.out.printf("[s3] 256 MiB: upload %d ms, download %d ms, heap used before %d MiB, peak sampled %d MiB,"
+        System.out.printf("[s3] 256 MiB: upload %d ms, download %d ms, heap used before %d MiB, peak %d MiB,"
                         + " after GC %d MiB%n", uploadMs, downloadMs, watch.baseline / MIB, peak / MIB,
                 HeapWatch.usedAfterGc() / MIB);
         assertThat(HeapWatch.usedAfterGc() - watch.baseline).as("heap kept after the transfers")
@@ -186,34 +187,26 @@ class S3ArtifactStoreIT {
         return new String(readBytes(object, offset, length), StandardCharsets.UTF_8);
     }
 
-    /** Samples the used heap every 20 ms: what a whole-file buffer would show as a 256 MiB step. */
+    /**
+     * The heap's high-water mark during the transfers, as the JVM tracks it per heap pool (no sampling thread): what a
+     * whole-file buffer would show as a 256 MiB step. The sum of the pools' peaks bounds the heap's peak from above.
+     */
     private static final class HeapWatch {
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final AtomicLong peak = new AtomicLong();
         private final long baseline = usedAfterGc();
-        private Thread thread;
 
         static HeapWatch start() {
             HeapWatch watch = new HeapWatch();
-            watch.thread = Thread.ofPlatform().daemon().name("heap-watch").start(() -> {
-                while (watch.running.get()) {
-                    watch.peak.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
-                            Math::max);
-                    try {
-                        // The sampling period of a watcher that runs beside the transfer, not a wait for a condition.
-                        Thread.sleep(20);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
+            heapPools().forEach(MemoryPoolMXBean::resetPeakUsage);
             return watch;
         }
 
-        long stop() throws InterruptedException {
-            running.set(false);
-            thread.join(1000);
-            return peak.get();
+        long stop() {
+            return heapPools().stream().mapToLong(pool -> pool.getPeakUsage().getUsed()).sum();
+        }
+
+        private static List<MemoryPoolMXBean> heapPools() {
+            return ManagementFactory.getMemoryPoolMXBeans().stream()
+                    .filter(pool -> pool.getType() == MemoryType.HEAP).toList();
         }
 
         static long usedAfterGc() {
