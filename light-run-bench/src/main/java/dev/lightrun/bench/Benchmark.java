@@ -122,7 +122,7 @@ public final class Benchmark implements Callable<Integer> {
         artifactMib = artifactMib != null ? artifactMib : quick ? 32 : 1024;
         filesRuns = filesRuns != null ? filesRuns : quick ? 2 : 3;
         startups = startups != null ? startups : quick ? 2 : 3;
-        boolean dockerCli = !noDockerCli && Contenders.dockerCliOnPath();
+        boolean dockerCli = !noDockerCli && DockerCliRuns.onPath();
         pgUrl = pgUrl != null ? pgUrl : System.getenv("LIGHT_RUN_TEST_PG_URL");
         if (pgUrl != null && !pgUrl.isBlank() && !PgSchema.isPostgresUrl(pgUrl)) {
             System.err.println("light-run-bench: --pg-url / LIGHT_RUN_TEST_PG_URL must start with jdbc:postgresql:, was "

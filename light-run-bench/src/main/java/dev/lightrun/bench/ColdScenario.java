@@ -49,7 +49,7 @@ final class ColdScenario {
         all.put(FLOOR, () -> contenders.floorTrivial(null));
         all.put(FLOOR_UPLOAD, () -> contenders.floorTrivial(trivialTar));
         if (dockerCli) {
-            all.put(DOCKER_RUN, contenders::dockerRun);
+            all.put(DOCKER_RUN, contenders.dockerCli::run);
         }
         ctx.out().printf("1. cold trivial runs: %d warm-up + %d measured per contender, interleaved%n", warmup, runs);
         Map<String, List<Sample>> samples = ctx.interleave(all, warmup, runs, "cold");

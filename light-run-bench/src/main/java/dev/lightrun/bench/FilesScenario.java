@@ -58,7 +58,7 @@ final class FilesScenario {
         all.put(LIGHT_RUN, () -> contenders.lightRunFiles(files, mib));
         all.put(FLOOR, () -> contenders.floorFiles(tar, mib));
         if (dockerCli) {
-            all.put(DOCKER_CP, () -> contenders.dockerCp(filesDir, mib));
+            all.put(DOCKER_CP, () -> contenders.dockerCli.cp(filesDir, mib));
         }
         ctx.out().printf("3. files: 100 x 10 KiB in, %d MiB out, %d runs per contender, interleaved%n", mib, runs);
         long rssBefore = server.rssKib();
