@@ -15,8 +15,8 @@ CREATE TABLE replicas (
     host         TEXT NOT NULL,
     -- where other replicas reach its API (live logs of its runs are proxied there); NULL: not reachable
     url          TEXT,
+    -- its slot count; how many it runs is counted from runs (not stored here, where it would lag)
     slots        INTEGER NOT NULL,
-    running      INTEGER NOT NULL,
     started_at   TIMESTAMPTZ NOT NULL,
     heartbeat_at TIMESTAMPTZ NOT NULL
 );

@@ -80,7 +80,7 @@ final class ReplicaMember implements AutoCloseable {
 
     private void beat() {
         cluster.heartbeat(new Cluster.Member(settings.name(), settings.instance(), settings.host(), settings.url().get(),
-                queue.slots(), queue.held(), startedAt));
+                queue.slots(), startedAt));
     }
 
     private void tick() {

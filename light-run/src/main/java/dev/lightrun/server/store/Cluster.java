@@ -182,7 +182,7 @@ public interface Cluster extends AutoCloseable {
     }
 
     /** This replica as its heartbeat row shows it. */
-    record Member(String name, String instance, String host, String url, int slots, int running, Instant startedAt) {
+    record Member(String name, String instance, String host, String url, int slots, Instant startedAt) {
     }
 
     /** A replica's row. */

@@ -34,18 +34,16 @@ final class PostgresReplicas {
     void heartbeat(Member me) {
         transactions.inTransaction(c -> {
             try (PreparedStatement st = c.prepareStatement("""
-                    INSERT INTO replicas(name, instance, host, url, slots, running, started_at, heartbeat_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, now())
+                    INSERT INTO replicas(name, instance, host, url, slots, started_at, heartbeat_at)
+                    VALUES (?, ?, ?, ?, ?, ?, now())
                     ON CONFLICT (name) DO UPDATE SET instance = EXCLUDED.instance, host = EXCLUDED.host,
-                        url = EXCLUDED.url, slots = EXCLUDED.slots, running = EXCLUDED.running,
-                        started_at = EXCLUDED.started_at, heartbeat_at = now()""")) {
+                        url = EXCLUDED.url, slots = EXCLUDED.slots, started_at = EXCLUDED.started_at, heartbeat_at = now()""")) {
                 st.setString(1, me.name());
                 st.setString(2, me.instance());
                 st.setString(3, me.host());
                 st.setString(4, me.url());
                 st.setInt(5, me.slots());
-                st.setInt(6, me.running());
-                st.setObject(7, OffsetDateTime.ofInstant(me.startedAt(), ZoneOffset.UTC));
+                st.setObject(6, OffsetDateTime.ofInstant(me.startedAt(), ZoneOffset.UTC));
                 st.executeUpdate();
             }
             return null;

@@ -264,7 +264,7 @@ public final class FakeCluster implements Cluster {
     public void heartbeat(Member me) {
         heartbeats.add(me);
         synchronized (this) {
-            replicaRows.put(me.name(), new Replica(me.name(), me.host(), me.url(), me.slots(), me.running(),
+            replicaRows.put(me.name(), new Replica(me.name(), me.host(), me.url(), me.slots(), 0,
                     me.startedAt(), Instant.now(), true));
         }
     }

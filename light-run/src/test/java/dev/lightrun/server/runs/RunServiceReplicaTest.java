@@ -124,7 +124,6 @@ class RunServiceReplicaTest {
             assertThat(me.host()).isEqualTo("host-a");
             assertThat(me.url()).isEqualTo("http://a.example:3000");
             assertThat(me.slots()).isEqualTo(2);
-            assertThat(me.running()).isZero();
         });
         assertThat(cluster.calls()).contains("listen");
         assertThat(service.replicas().self()).contains(SELF);

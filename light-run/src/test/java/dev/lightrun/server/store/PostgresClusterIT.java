@@ -105,7 +105,7 @@ class PostgresClusterIT {
     }
 
     private static Member member(String name, int slots, String url) {
-        return new Member(name, "instance-of-" + name, "host-of-" + name, url, slots, 0,
+        return new Member(name, "instance-of-" + name, "host-of-" + name, url, slots,
                 Instant.parse("2026-12-01T09:00:00Z"));
     }
 
